@@ -1,0 +1,1 @@
+"""Block Kit builders: each function takes domain objects and returns blocks and a text fallback."""

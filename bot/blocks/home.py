@@ -1,0 +1,23 @@
+"""The App Home tab: counts by status, the queue and configuration checks."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from borker.models import ContentItem, ContentStatus
+from bot.blocks.reports import queue_summary, status_summary
+
+
+def home_view(
+    *, counts: dict[ContentStatus, int], queue: list[ContentItem], checks: list[str], zone: ZoneInfo
+) -> dict[str, Any]:
+    return {
+        "type": "home",
+        "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": "Borker"}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": status_summary(counts, checks)}},
+            {"type": "divider"},
+            {"type": "section", "text": {"type": "mrkdwn", "text": queue_summary(queue, zone)[:3000]}},
+        ],
+    }

@@ -1,0 +1,339 @@
+"""The approval loop end to end: signed Slack requests into the running server,
+the Slack, Postiz and OpenAI stand-ins over loopback HTTP, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
+from borker.models import ContentStatus
+from borker.standins.openai_api import Fault
+from bot.ids import ActionId
+from bot.loopback import LoopbackStack
+
+S = ContentStatus
+
+
+def action_ids(blocks: list[dict]) -> list[str]:
+    return [
+        element.get("action_id")
+        for block in blocks if block["type"] == "actions"
+        for element in block["elements"]
+    ]
+
+
+def all_text(blocks: list[dict]) -> str:
+    return json.dumps(blocks)
+
+
+def ack_text(response: httpx.Response) -> str:
+    """The text of a slash-command acknowledgement (Bolt sends plain text or JSON)."""
+    assert response.status_code == 200
+    if response.headers.get("content-type", "").startswith("application/json"):
+        return response.json()["text"]
+    return response.text
+
+
+def test_draft_approve_schedule_publish(stack: LoopbackStack) -> None:
+    item = stack.generate("x", "why we rewrote our scheduler")
+    assert item.status == S.PENDING_REVIEW
+    message = stack.message_of(item.id)
+    assert action_ids(message.blocks) == [ActionId.APPROVE, ActionId.EDIT, ActionId.REJECT]
+    assert message.text  # fallback text for notifications
+
+    response = stack.click(item.id, ActionId.APPROVE)
+    assert response.status_code == 200
+    approved = stack.wait_for_status(item.id, S.APPROVED)
+    message = stack.message_of(item.id)
+    assert action_ids(message.blocks) == []
+    assert "Approved by <@U0REVIEWER>" in all_text(message.blocks)
+
+    stack.user.command("process")
+    scheduled = stack.wait_for_status(item.id, S.SCHEDULED)
+    assert scheduled.postiz_id
+    assert scheduled.scheduled_at is not None
+    badge = f"http://127.0.0.1/postiz/p/{scheduled.postiz_id}?share=true"
+    blocks = stack.message_of(item.id).blocks
+    assert badge in all_text(blocks)
+    assert ActionId.CANCEL in action_ids(blocks)
+    summary = stack.wait_until(lambda: stack.responses() and stack.responses()[-1]["text"], what="summary")
+    assert "scheduled 1" in summary
+
+    created = stack.postiz.posts[scheduled.postiz_id]
+    assert created["state"] == "QUEUE"
+    assert created["publishDate"] == scheduled.scheduled_at.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+    stack.postiz.publish(scheduled.postiz_id)
+    published = stack.wait_for_status(item.id, S.PUBLISHED)
+    assert published.release_url and published.release_url.startswith("https://twitter.com/")
+    blocks = stack.message_of(item.id).blocks
+    assert published.release_url in all_text(blocks)
+    assert "Published" in all_text(blocks)
+    assert [entry.to_status for entry in published.audit] == [
+        S.DRAFT, S.PENDING_REVIEW, S.APPROVED, S.SCHEDULED, S.PUBLISHED,
+    ]
+    assert published.audit[2].actor == "U0REVIEWER"
+
+
+def test_reject_removes_buttons(stack: LoopbackStack) -> None:
+    item = stack.generate("linkedin", "hiring plans")
+    stack.click(item.id, ActionId.REJECT)
+    rejected = stack.wait_for_status(item.id, S.REJECTED)
+    assert rejected.audit[-1].actor == "U0REVIEWER"
+    blocks = stack.message_of(item.id).blocks
+    assert action_ids(blocks) == []
+    assert "Rejected by <@U0REVIEWER>" in all_text(blocks)
+
+    stack.user.command("process")
+    stack.wait_until(lambda: stack.responses(), what="summary")
+    assert stack.postiz.create_count == 0
+
+
+def test_cancel_deletes_postiz_post(stack: LoopbackStack) -> None:
+    item = stack.generate("farcaster", "open-source roadmap")
+    stack.click(item.id, ActionId.APPROVE)
+    stack.wait_for_status(item.id, S.APPROVED)
+    stack.user.command("process")
+    scheduled = stack.wait_for_status(item.id, S.SCHEDULED)
+
+    stack.click(item.id, ActionId.CANCEL)
+    reverted = stack.wait_until(
+        lambda: (current := stack.item(item.id)).status == S.APPROVED and current.postiz_id is None and current,
+        what="cancel",
+    )
+    assert reverted.scheduled_at is None
+    assert stack.postiz.posts.get(scheduled.postiz_id) is None
+    assert ActionId.CANCEL not in action_ids(stack.message_of(item.id).blocks)
+
+    # Scheduling again creates a new post, not an update of the deleted one.
+    stack.user.command("process")
+    rescheduled = stack.wait_for_status(item.id, S.SCHEDULED)
+    assert rescheduled.postiz_id != scheduled.postiz_id
+    assert stack.postiz.create_count == 2
+
+
+def test_cancel_of_already_deleted_post(stack: LoopbackStack) -> None:
+    item = stack.generate("x", "release notes")
+    stack.click(item.id, ActionId.APPROVE)
+    stack.wait_for_status(item.id, S.APPROVED)
+    stack.user.command("process")
+    scheduled = stack.wait_for_status(item.id, S.SCHEDULED)
+    # Someone deleted it in Postiz: DELETE now answers 500, and GET /posts confirms it is gone.
+    httpx.delete(
+        f"{stack.postiz.base_url}/posts/{scheduled.postiz_id}", headers={"Authorization": "loopback-postiz-key"}
+    ).raise_for_status()
+
+    stack.click(item.id, ActionId.CANCEL)
+    stack.wait_until(lambda: stack.item(item.id).postiz_id is None, what="cancel")
+    assert stack.item(item.id).status == S.APPROVED
+
+
+def test_repeated_process_and_double_clicks(stack: LoopbackStack) -> None:
+    items = [stack.generate("x", f"topic {n}") for n in range(2)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        clicks = [pool.submit(stack.click, items[0].id, ActionId.APPROVE) for _ in range(4)]
+    assert all(click.result().status_code == 200 for click in clicks)
+    stack.wait_for_status(items[0].id, S.APPROVED)
+    stack.click(items[1].id, ActionId.APPROVE)
+    stack.wait_for_status(items[1].id, S.APPROVED)
+    approvals = [e for e in stack.item(items[0].id).audit if e.to_status == S.APPROVED]
+    assert len(approvals) == 1
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        runs = [pool.submit(stack.runtime.workflows.process_approved) for _ in range(4)]
+    scheduled_total = sum(len(run.result().scheduled) for run in runs)
+    for _ in range(3):
+        stack.user.command("process")
+    stack.wait_until(lambda: len(stack.responses()) >= 3, what="three summaries")
+
+    assert scheduled_total == 2
+    assert stack.postiz.create_count == 2
+    assert len(stack.postiz.posts) == 2
+    times = sorted(stack.item(item.id).scheduled_at for item in items)
+    assert times[1] - times[0] >= __import__("datetime").timedelta(minutes=stack.settings.min_gap_minutes)
+
+
+def test_llm_markup_is_escaped(stack: LoopbackStack) -> None:
+    assert stack.openai is not None
+    stack.openai.script("Big news <!channel> read <https://evil.example|our docs> & more")
+    item = stack.generate("x", "launch")
+    blocks = all_text(stack.message_of(item.id).blocks)
+    assert "<!channel>" not in blocks
+    assert "&lt;!channel&gt;" in blocks
+    assert "&lt;https://evil.example|our docs&gt; &amp; more" in blocks
+    assert "<!channel>" not in stack.message_of(item.id).text
+
+
+def test_over_limit_draft_cannot_be_approved(stack: LoopbackStack) -> None:
+    assert stack.openai is not None
+    too_long = "word " * 80
+    stack.openai.script(too_long, too_long)
+    item = stack.generate("x", "long story")
+    assert item.problem and "over the limit of 280" in item.problem
+    blocks = stack.message_of(item.id).blocks
+    assert ActionId.APPROVE not in action_ids(blocks)
+    assert "Needs an edit" in all_text(blocks)
+
+    # A forged click on a button that is not shown is still refused.
+    stack.click(item.id, ActionId.APPROVE, value=json.dumps({"id": item.id, "v": stack.item(item.id).version}))
+    reply = stack.wait_until(lambda: stack.responses() and stack.responses()[-1]["text"], what="error reply")
+    assert "cannot be approved" in reply
+    assert stack.item(item.id).status == S.PENDING_REVIEW
+
+
+def test_edit_modal_validates_and_saves(stack: LoopbackStack) -> None:
+    item = stack.generate("x", "edits")
+    stack.click(item.id, ActionId.EDIT)
+    opened = stack.slack.wait_for("views.open")[-1].body["view"]
+
+    response = stack.user.submit_view(opened, {"edit_text": {"text": {"type": "plain_text_input", "value": "x" * 300}}})
+    assert response.status_code == 200
+    assert response.json()["response_action"] == "errors"
+    assert "over the limit of 280" in response.json()["errors"]["edit_text"]
+
+    response = stack.user.submit_view(opened, {"edit_text": {"text": {"type": "plain_text_input", "value": "Edited & shorter"}}})
+    assert response.status_code == 200
+    edited = stack.wait_until(lambda: (current := stack.item(item.id)).text == "Edited & shorter" and current, what="edit")
+    assert edited.audit[-1].reason == "text edited"
+    assert "Edited &amp; shorter" in all_text(stack.message_of(item.id).blocks)
+
+
+def test_stale_click_refreshes_message(stack: LoopbackStack) -> None:
+    item = stack.generate("x", "stale")
+    old_value = json.dumps({"id": item.id, "v": item.version})
+    stack.click(item.id, ActionId.REJECT)
+    stack.wait_for_status(item.id, S.REJECTED)
+    assert stack.click(item.id, ActionId.APPROVE, value=old_value).status_code == 200
+    reply = stack.wait_until(lambda: stack.responses() and stack.responses()[-1]["text"], what="error reply")
+    assert "rejected, so it cannot become approved" in reply
+    assert stack.item(item.id).status == S.REJECTED
+
+
+def test_missing_postiz_channel_keeps_item_approved(stack: LoopbackStack) -> None:
+    stack.postiz.integrations = [i for i in stack.postiz.integrations if i["identifier"] != "wrapcast"]
+    item = stack.generate("farcaster", "no channel")
+    stack.click(item.id, ActionId.APPROVE)
+    stack.wait_for_status(item.id, S.APPROVED)
+    stack.user.command("process")
+    summary = stack.wait_until(lambda: stack.responses() and stack.responses()[-1]["text"], what="summary")
+    assert "No Farcaster account connected in Postiz: connect it in Postiz → Channels" in summary
+    assert stack.item(item.id).status == S.APPROVED
+    notices = [c.body["text"] for c in stack.slack.calls_to("chat.postMessage") if "blocks" not in c.body]
+    assert any("No Farcaster account connected" in notice for notice in notices)
+
+
+def test_postiz_rejection_marks_failed(stack: LoopbackStack) -> None:
+    item = stack.generate("linkedin", "validation")
+    stack.click(item.id, ActionId.APPROVE)
+    stack.wait_for_status(item.id, S.APPROVED)
+    # The next request after the integrations list is the create.
+    stack.postiz.fail_next(400, {"statusCode": 400, "provider": "linkedin", "name": "Acme", "message": "post is too long, please fix it"}, after=1)
+    stack.user.command("process")
+    failed = stack.wait_for_status(item.id, S.FAILED)
+    assert failed.failure_reason and "post is too long, please fix it" in failed.failure_reason
+    assert "post is too long" in all_text(stack.message_of(item.id).blocks)
+
+
+def test_rate_limit_defers_items(stack: LoopbackStack) -> None:
+    item = stack.generate("x", "rate limit")
+    stack.click(item.id, ActionId.APPROVE)
+    stack.wait_for_status(item.id, S.APPROVED)
+    stack.postiz.fail_next(429, {"statusCode": 429, "message": "ThrottlerException: Too Many Requests"},
+                           headers={"Retry-After": "1800"}, after=1)
+    stack.user.command("process")
+    summary = stack.wait_until(lambda: stack.responses() and stack.responses()[-1]["text"], what="summary")
+    assert "deferred until" in summary
+    assert "Postiz rate limit" in summary
+    assert stack.item(item.id).status == S.APPROVED
+
+
+def test_webhook_token_and_payloads(stack: LoopbackStack) -> None:
+    wrong = httpx.post(stack.webhook_url + "x", json=[])
+    assert wrong.status_code == 404
+    assert httpx.post(stack.webhook_url, content=b"{not json").status_code == 400
+
+    item = stack.generate("x", "webhook")
+    stack.click(item.id, ActionId.APPROVE)
+    stack.wait_for_status(item.id, S.APPROVED)
+    stack.user.command("process")
+    scheduled = stack.wait_for_status(item.id, S.SCHEDULED)
+
+    unknown = httpx.post(stack.webhook_url, json=[{"id": "not-ours", "state": "PUBLISHED"}])
+    assert unknown.status_code == 200
+    assert stack.item(item.id).status == S.SCHEDULED
+
+    # The body is only a hint: a post Postiz has not published stays scheduled.
+    premature = httpx.post(stack.webhook_url, json=[{"id": scheduled.postiz_id, "state": "PUBLISHED"}])
+    assert premature.status_code == 200
+    assert stack.item(item.id).status == S.SCHEDULED
+
+    stack.postiz.publish(scheduled.postiz_id)
+    stack.wait_for_status(item.id, S.PUBLISHED)
+    edits = stack.message_of(item.id).edits
+    again = httpx.post(stack.webhook_url, json=[{"id": scheduled.postiz_id, "state": "PUBLISHED"}])
+    assert again.status_code == 200
+    assert stack.message_of(item.id).edits == edits
+    assert [e.to_status for e in stack.item(item.id).audit].count(S.PUBLISHED) == 1
+
+
+def test_empty_webhook_body_reconciles(stack: LoopbackStack) -> None:
+    stack.postiz.empty_webhook_body = True
+    item = stack.generate("linkedin", "empty body")
+    stack.click(item.id, ActionId.APPROVE)
+    stack.wait_for_status(item.id, S.APPROVED)
+    stack.user.command("process")
+    scheduled = stack.wait_for_status(item.id, S.SCHEDULED)
+    stack.postiz.publish(scheduled.postiz_id)
+    published = stack.wait_for_status(item.id, S.PUBLISHED)
+    assert published.release_url
+
+
+def test_reconcile_marks_errors_failed(stack: LoopbackStack) -> None:
+    item = stack.generate("x", "error state")
+    stack.click(item.id, ActionId.APPROVE)
+    stack.wait_for_status(item.id, S.APPROVED)
+    stack.user.command("process")
+    scheduled = stack.wait_for_status(item.id, S.SCHEDULED)
+    stack.postiz.fail(scheduled.postiz_id)
+    report = stack.runtime.workflows.reconcile()
+    assert report.failed == [item.id]
+    failed = stack.item(item.id)
+    assert failed.status == S.FAILED
+    assert "Postiz could not publish" in (failed.failure_reason or "")
+
+
+def test_signature_checks(stack: LoopbackStack) -> None:
+    assert stack.user.command("help", secret="wrong-secret").status_code == 401
+    assert stack.user.command("help", timestamp=1_600_000_000).status_code == 401
+    ok = stack.user.command("help")
+    assert ok.status_code == 200
+    assert "/borker generate" in ok.text
+
+
+def test_generate_argument_errors(stack: LoopbackStack) -> None:
+    assert "Unknown platform `myspace`" in ack_text(stack.user.command("generate myspace cats"))
+    assert "Missing topic" in ack_text(stack.user.command("generate x"))
+    assert "Unknown subcommand `frobnicate`" in ack_text(stack.user.command("frobnicate"))
+
+
+def test_llm_failure_is_reported(stack: LoopbackStack) -> None:
+    assert stack.openai is not None
+    stack.openai.script(*[Fault(status=500, body={"error": {"message": "boom"}})] * 3)
+    stack.user.command("generate x failing model")
+    reply = stack.wait_until(lambda: stack.responses() and stack.responses()[-1]["text"], what="error reply")
+    assert reply.startswith(":warning:")
+    assert stack.item_ids() == []
+
+
+def test_status_queue_home_and_health(stack: LoopbackStack) -> None:
+    item = stack.generate("x", "status")
+    status = ack_text(stack.user.command("status"))
+    assert "Pending review: 1" in status
+    queue = ack_text(stack.user.command("queue"))
+    assert f"#{item.id} X" in queue
+    assert stack.user.open_home().status_code == 200
+    published = stack.slack.wait_for("views.publish")[-1].body
+    assert "Pending review: 1" in json.dumps(published)
+    assert httpx.get(stack.server.url + "/healthz").json() == {"ok": True}
