@@ -39,6 +39,7 @@ class Settings(BaseSettings):
         description="Postiz public API base, including /public/v1.",
     )
     postiz_api_key: SecretStr | None = Field(None, validation_alias=_env("POSTIZ_API_KEY"))
+    postiz_timeout_seconds: float = Field(15.0, gt=0, validation_alias=_env("POSTIZ_TIMEOUT_SECONDS"))
     postiz_frontend_url: str = Field("https://platform.postiz.com", validation_alias=_env("POSTIZ_FRONTEND_URL"))
     webhook_token: SecretStr = Field(
         min_length=16,

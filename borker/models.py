@@ -97,10 +97,14 @@ class ContentItem(TimestampMixin, Base):
     # Set only once Postiz has confirmed the post.
     postiz_id: Mapped[str | None] = mapped_column(String(64), index=True)
     postiz_integration_id: Mapped[str | None] = mapped_column(String(64))
-    # The post id Borker asks Postiz to use (Postiz upserts by value[0].id), so a
-    # retried create updates the same post instead of adding a second one.
-    postiz_request_id: Mapped[str | None] = mapped_column(String(64))
-    schedule_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Set just before a create request goes to Postiz and cleared once its outcome
+    # is known. Still set on the next run means the outcome was never confirmed
+    # (timeout, crash), so Postiz is searched for the post before any re-send:
+    # Postiz has no idempotency key.
+    send_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Create requests sent since the last confirmed one; capped so a Postiz that
+    # never confirms cannot make Borker send the same post again and again.
+    unconfirmed_sends: Mapped[int] = mapped_column(Integer, default=0)
     # A Process Approved run holds the item until this time, so that two runs
     # (or two replicas) never plan and send the same item at once.
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -7,7 +7,9 @@ Front-end updates go through the ``Notifier`` after the commit.
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,18 +22,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from borker import lifecycle
 from borker.config import Settings
 from borker.db import unit_of_work
-from borker.errors import ConfigurationError, DraftInvalid, IllegalTransition
+from borker.errors import BorkerError, ConfigurationError, DraftInvalid, IllegalTransition
 from borker.generation import DraftGenerator
 from borker.lifecycle import SYSTEM_ACTOR, StaleItem
 from borker.models import ContentItem, ContentStatus, Platform, utcnow
 from borker.notify import Notifier
 from borker.platforms import canonicalize, check_text, default_content_type
 from borker.postiz import (
+    Integration,
     NewPost,
     NoConnectedChannel,
     PostizAuthError,
     PostizClient,
     PostizError,
+    PostizNotFound,
     PostizPlanLimit,
     PostizPost,
     PostizRateLimited,
@@ -40,10 +44,13 @@ from borker.postiz import (
 )
 from borker.scheduling import NoFreeSlot, PostingPolicy, pick_time
 
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+
 log = logging.getLogger(__name__)
 
 S = ContentStatus
 CLAIM_DURATION = timedelta(minutes=5)
+MAX_UNCONFIRMED_SENDS = 3
 # Postiz reports publication by publishDate; list a margin around Borker's
 # own time in case the instance shifts stored times (a known self-hosted fault).
 SYNC_WINDOW_MARGIN = timedelta(days=2)
@@ -69,6 +76,20 @@ class SyncReport:
     published: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
     unknown_ids: list[str] = field(default_factory=list)
+
+
+def same_content(stored: str, sent: str) -> bool:
+    """Tell whether a post read back from Postiz is the text Borker sent.
+
+    Postiz may strip links from X posts and store plain text as HTML, so links,
+    tags and whitespace are ignored in the comparison.
+    """
+
+    def normalized(text: str) -> str:
+        text = html.unescape(re.sub(r"<[^>]+>", " ", text))
+        return " ".join(_URL.sub(" ", text).split())
+
+    return normalized(stored) == normalized(sent)
 
 
 class Workflows:
@@ -144,6 +165,11 @@ class Workflows:
     def reject(self, *, item_id: int, version: int, actor: str, reason: str = "rejected in Slack") -> ContentItem:
         with unit_of_work(self.sessions) as session:
             item = lifecycle.get_item(session, item_id)
+            if item.send_started_at is not None:
+                raise BorkerError(
+                    f"Content item {item_id} is being sent to Postiz right now: "
+                    "wait until it shows as scheduled, then use Cancel."
+                )
             item = self._decide(session, item, S.REJECTED, version=version, actor=actor, reason=reason)
         self.notifier.item_changed(item_id)
         return item
@@ -250,25 +276,46 @@ class Workflows:
             session.execute(update(ContentItem).where(ContentItem.id == item_id).values(claimed_until=None))
 
     def _taken_times(self, session: Session) -> list[datetime]:
+        """Posting times already used: scheduled and published items, and sends awaiting confirmation."""
         return [
             moment
             for moment in session.scalars(
                 select(ContentItem.scheduled_at).where(
-                    ContentItem.status.in_([S.SCHEDULED, S.PUBLISHED]), ContentItem.scheduled_at.is_not(None)
+                    ContentItem.scheduled_at.is_not(None),
+                    or_(
+                        ContentItem.status.in_([S.SCHEDULED, S.PUBLISHED]),
+                        ContentItem.send_started_at.is_not(None),
+                    ),
                 )
             )
             if moment is not None
         ]
 
     def _schedule_one(
-        self, item_id: int, *, integrations: Sequence[Any], now: datetime, actor: str, report: ProcessReport
+        self, item_id: int, *, integrations: Sequence[Integration], now: datetime, actor: str, report: ProcessReport
     ) -> bool:
-        """Schedule one item and record the outcome; return False when the run must stop."""
+        """Schedule one item and record the outcome; return False when the run must stop.
+
+        Postiz has no idempotency key, so exactly-once rests on two rules: the
+        item is marked (``send_started_at``) before the create request leaves,
+        and a marked item is looked up in Postiz before it is ever sent again.
+        """
         assert self.postiz is not None
         with unit_of_work(self.sessions) as session:
             if not self._claim(session, item_id, S.APPROVED, now):
                 log.debug("item %s is held by another run or no longer approved", item_id)
                 return True
+            item = lifecycle.get_item(session, item_id)
+            unconfirmed = item.send_started_at is not None
+
+        if unconfirmed:
+            found = self._find_unconfirmed_post(item_id, report)
+            if found is None:
+                return False  # Postiz could not be asked; try again on the next run
+            if found:
+                return True
+
+        with unit_of_work(self.sessions) as session:
             item = lifecycle.get_item(session, item_id)
             platform = Platform(item.platform)
             try:
@@ -278,69 +325,132 @@ class Workflows:
                 report.skipped.append((item_id, str(exc)))
                 report.missing_platforms.add(platform)
                 return True
+            if item.unconfirmed_sends >= MAX_UNCONFIRMED_SENDS:
+                reason = (
+                    f"Postiz did not confirm {item.unconfirmed_sends} create requests for this item. "
+                    "Check Postiz for duplicate posts before editing and approving it again."
+                )
+                self._fail_in_session(session, item, reason)
+                report.failed.append((item_id, reason))
+                return True
             try:
                 when = pick_time(self.policy, now=now, taken=self._taken_times(session))
             except NoFreeSlot as exc:
                 item.claimed_until = None
                 report.skipped.append((item_id, f"{exc}: check BORKER_POSTING_DAYS and BORKER_POSTING_TIMES"))
                 return True
-            request_id = f"borker-{item.id}-{item.schedule_attempts}"
-            item.postiz_request_id = request_id
+            item.send_started_at = now
+            item.scheduled_at = when
+            item.postiz_integration_id = integration.id
+            item.unconfirmed_sends += 1
             parts = [item.text]
 
         try:
             created = self.postiz.create_post(
-                posts=[NewPost(integration_id=integration.id, platform=platform, parts=parts, post_id=request_id)],
-                date=when,
+                posts=[NewPost(integration_id=integration.id, platform=platform, parts=parts)], date=when
             )
         except PostizRateLimited as exc:
-            self._release(item_id)
+            self._clear_send(item_id)
             self._blocked_until = now + timedelta(seconds=exc.retry_after)
             report.deferred_until = self._blocked_until
             report.deferred.append(item_id)
             return False
         except PostizValidationError as exc:
+            self._clear_send(item_id)
             self._fail(item_id, reason=str(exc))
             report.failed.append((item_id, str(exc)))
             return True
-        except (PostizAuthError, PostizPlanLimit) as exc:
-            self._release(item_id)
+        except (PostizAuthError, PostizPlanLimit, PostizNotFound) as exc:
+            self._clear_send(item_id)
             report.error = str(exc)
             return False
         except PostizError as exc:
-            # The outcome is unknown; the next run re-sends with the same post id,
-            # which Postiz treats as an update of the same post, not a new one.
+            # The request may have reached Postiz: keep the mark, so the next run
+            # looks for the post before sending anything again.
             self._release(item_id)
-            report.skipped.append((item_id, f"{exc} Borker will retry on the next run."))
+            report.skipped.append((item_id, f"{exc}. Borker will check Postiz for this post on the next run"))
             return False
 
-        post_id = created[0].post_id
+        self._confirm_scheduled(item_id, post_id=created[0].post_id, when=when, actor=actor, report=report)
+        return True
+
+    def _find_unconfirmed_post(self, item_id: int, report: ProcessReport) -> bool | None:
+        """Look for the post of an unconfirmed send; adopt it if Postiz has it.
+
+        Returns True when the post was found and the item is now scheduled,
+        False when Postiz has no such post (so it is safe to send), and None
+        when Postiz could not be asked.
+        """
+        assert self.postiz is not None
+        with unit_of_work(self.sessions) as session:
+            item = lifecycle.get_item(session, item_id)
+            when, integration_id, text = item.scheduled_at, item.postiz_integration_id, item.text
+        assert when is not None
+        try:
+            posts = self.postiz.list_posts(start=when - SYNC_WINDOW_MARGIN, end=when + SYNC_WINDOW_MARGIN)
+        except PostizError as exc:
+            self._release(item_id)
+            report.skipped.append((item_id, f"{exc}. Borker will check Postiz for this post on the next run"))
+            return None
+        match = next(
+            (
+                post for post in posts
+                if post.integration_id == integration_id and post.state != "ERROR" and same_content(post.content, text)
+            ),
+            None,
+        )
+        if match is None:
+            log.info("item %s: the unconfirmed send did not reach Postiz; sending again", item_id)
+            self._clear_send(item_id, keep_claim=True)
+            return False
+        log.info("item %s: found Postiz post %s from an unconfirmed send", item_id, match.id)
+        self._confirm_scheduled(item_id, post_id=match.id, when=match.publish_date, actor=SYSTEM_ACTOR, report=report)
+        return True
+
+    def _confirm_scheduled(
+        self, item_id: int, *, post_id: str, when: datetime, actor: str, report: ProcessReport
+    ) -> None:
+        assert self.postiz is not None
         try:
             with unit_of_work(self.sessions) as session:
                 item = lifecycle.get_item(session, item_id)
                 lifecycle.transition(
                     session, item, S.SCHEDULED, actor=actor,
                     reason=f"scheduled in Postiz as {post_id} for {when.isoformat()}",
-                    postiz_id=post_id, postiz_integration_id=integration.id,
-                    scheduled_at=when, claimed_until=None,
+                    postiz_id=post_id, scheduled_at=when, claimed_until=None,
+                    send_started_at=None, unconfirmed_sends=0,
                 )
         except (StaleItem, IllegalTransition):
             # The item was rejected while Postiz was being called: undo the post.
             log.warning("item %s changed while scheduling; deleting Postiz post %s", item_id, post_id)
             self.postiz.delete_post(post_id=post_id, published_around=when)
-            return True
+            self._clear_send(item_id)
+            return
         report.scheduled.append((item_id, when))
         self.notifier.item_changed(item_id)
-        return True
+
+    def _clear_send(self, item_id: int, *, keep_claim: bool = False) -> None:
+        """Forget a send whose outcome is known not to have created a post."""
+        values: dict[str, Any] = {"send_started_at": None, "postiz_integration_id": None}
+        if not keep_claim:
+            values["claimed_until"] = None
+        with unit_of_work(self.sessions) as session:
+            session.execute(
+                update(ContentItem)
+                .where(ContentItem.id == item_id, ContentItem.postiz_id.is_(None))
+                .values(scheduled_at=None, **values)
+            )
 
     def _fail(self, item_id: int, *, reason: str) -> None:
         with unit_of_work(self.sessions) as session:
-            item = lifecycle.get_item(session, item_id)
-            lifecycle.transition(
-                session, item, S.FAILED, actor=SYSTEM_ACTOR, reason=reason,
-                failure_reason=reason, claimed_until=None,
-            )
+            self._fail_in_session(session, lifecycle.get_item(session, item_id), reason)
         self.notifier.item_changed(item_id)
+
+    def _fail_in_session(self, session: Session, item: ContentItem, reason: str) -> None:
+        lifecycle.transition(
+            session, item, S.FAILED, actor=SYSTEM_ACTOR, reason=reason,
+            failure_reason=reason, claimed_until=None,
+        )
 
     def _announce_missing(self, missing: set[Platform]) -> None:
         # Announce a missing channel once, not on every scheduled run.
@@ -380,8 +490,7 @@ class Workflows:
             lifecycle.transition(
                 session, item, S.APPROVED, actor=actor,
                 reason=f"cancelled; Postiz post {post_id} deleted",
-                postiz_id=None, postiz_integration_id=None, postiz_request_id=None,
-                scheduled_at=None, claimed_until=None, schedule_attempts=item.schedule_attempts + 1,
+                postiz_id=None, postiz_integration_id=None, scheduled_at=None, claimed_until=None,
             )
         self.notifier.item_changed(item_id)
         return item

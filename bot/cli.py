@@ -17,8 +17,10 @@ def configure_logging(level: str) -> None:
         level=getattr(logging, level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    # httpx logs every request URL at INFO; keep it quieter than Borker's own events.
+    # httpx logs every request URL and Alembic every plugin at INFO; Borker logs
+    # its own events about them.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def serve(args: argparse.Namespace) -> int:

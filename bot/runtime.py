@@ -103,7 +103,11 @@ def build_runtime(settings: Settings, *, client: WebClient | None = None) -> Run
     )
     postiz = None
     if settings.postiz_api_key is not None:
-        postiz = PostizClient(base_url=settings.postiz_api_url, api_key=settings.postiz_api_key.get_secret_value())
+        postiz = PostizClient(
+            base_url=settings.postiz_api_url,
+            api_key=settings.postiz_api_key.get_secret_value(),
+            timeout=settings.postiz_timeout_seconds,
+        )
     generator = None
     if settings.openai_api_key is not None or settings.openai_base_url:
         api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "unused"

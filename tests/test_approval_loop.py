@@ -337,3 +337,52 @@ def test_status_queue_home_and_health(stack: LoopbackStack) -> None:
     published = stack.slack.wait_for("views.publish")[-1].body
     assert "Pending review: 1" in json.dumps(published)
     assert httpx.get(stack.server.url + "/healthz").json() == {"ok": True}
+
+
+def test_timed_out_create_is_not_sent_twice(database_url: str) -> None:
+    with LoopbackStack(database_url=database_url, POSTIZ_TIMEOUT_SECONDS=0.5) as stack:
+        item = stack.generate("x", "slow postiz")
+        stack.click(item.id, ActionId.APPROVE)
+        stack.wait_for_status(item.id, S.APPROVED)
+        # Postiz creates the post, but only after the client has given up.
+        stack.postiz.delay_next(1.5, after=1)
+        first = stack.runtime.workflows.process_approved()
+        assert first.scheduled == []
+        assert "Borker will check Postiz" in first.skipped[0][1]
+        assert stack.item(item.id).send_started_at is not None
+        stack.wait_until(lambda: stack.postiz.create_count == 1, what="the slow create")
+
+        second = stack.runtime.workflows.process_approved()
+        assert [item_id for item_id, _ in second.scheduled] == [item.id]
+        scheduled = stack.item(item.id)
+        assert scheduled.status == S.SCHEDULED
+        assert scheduled.postiz_id in stack.postiz.posts
+        assert stack.postiz.create_count == 1
+
+
+def test_failed_create_is_sent_again(stack: LoopbackStack) -> None:
+    item = stack.generate("linkedin", "flaky postiz")
+    stack.click(item.id, ActionId.APPROVE)
+    stack.wait_for_status(item.id, S.APPROVED)
+    stack.postiz.fail_next(502, {"statusCode": 502, "message": "Bad Gateway"}, after=1)
+    first = stack.runtime.workflows.process_approved()
+    assert first.scheduled == []
+    assert stack.postiz.create_count == 0
+
+    second = stack.runtime.workflows.process_approved()
+    assert [item_id for item_id, _ in second.scheduled] == [item.id]
+    assert stack.postiz.create_count == 1
+
+
+def test_reject_while_send_unconfirmed(stack: LoopbackStack) -> None:
+    item = stack.generate("x", "reject during send")
+    stack.click(item.id, ActionId.APPROVE)
+    stack.wait_for_status(item.id, S.APPROVED)
+    stack.postiz.fail_next(503, {"statusCode": 503, "message": "Service Unavailable"}, after=1)
+    stack.runtime.workflows.process_approved()
+    current = stack.item(item.id)
+    stack.user.click(current.slack_channel, current.slack_ts, ActionId.REJECT,
+                     value=json.dumps({"id": item.id, "v": current.version}))
+    reply = stack.wait_until(lambda: stack.responses() and stack.responses()[-1]["text"], what="error reply")
+    assert "being sent to Postiz right now" in reply
+    assert stack.item(item.id).status == S.APPROVED

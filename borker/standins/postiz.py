@@ -275,10 +275,6 @@ class PostizStandin(LoopbackServer):
     def base_url(self) -> str:
         return self.url + API_PREFIX
 
-    def serve_forever(self, poll_interval: float = 0.05) -> None:
-        # A short poll interval makes stop() return quickly, which keeps test teardown fast.
-        super().serve_forever(poll_interval)
-
     # Test helpers. They change state directly and send no HTTP request to the stand-in.
 
     @property

@@ -94,6 +94,10 @@ def _status_blocks(
         buttons += [_button("Edit", ActionId.EDIT, ref), _button("Reject", ActionId.REJECT, ref, "danger")]
         return [{"type": "actions", "block_id": BlockId.ITEM_ACTIONS, "elements": buttons}]
     if status == S.APPROVED:
+        if decision is not None and decision.from_status == S.SCHEDULED:
+            return [_context(f":leftwards_arrow_with_hook: Scheduling cancelled by {who} on {when}; "
+                             "the Postiz post was deleted. The item is approved again and Process Approved "
+                             "will schedule it at a new time.")]
         return [_context(f":white_check_mark: Approved by {who} on {when}. Process Approved will schedule it.")]
     if status == S.REJECTED:
         return [_context(f":no_entry_sign: Rejected by {who} on {when}.")]
