@@ -105,8 +105,8 @@ class ContentItem(TimestampMixin, Base):
     # Create requests sent since the last confirmed one; capped so a Postiz that
     # never confirms cannot make Borker send the same post again and again.
     unconfirmed_sends: Mapped[int] = mapped_column(Integer, default=0)
-    # A Process Approved run holds the item until this time, so that two runs
-    # (or two replicas) never plan and send the same item at once.
+    # A Process Approved run or a Cancel claims the item until this time, so
+    # that two runs (or two replicas) never act on the same item at once.
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     release_url: Mapped[str | None] = mapped_column(Text)

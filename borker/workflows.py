@@ -60,7 +60,7 @@ LLM_NOT_CONFIGURED = "No LLM configured: set OPENAI_API_KEY, and OPENAI_BASE_URL
 
 @dataclass
 class ProcessReport:
-    """What one Process Approved run did, item by item."""
+    """The outcome of one Process Approved run, item by item."""
 
     scheduled: list[tuple[int, datetime]] = field(default_factory=list)
     skipped: list[tuple[int, str]] = field(default_factory=list)

@@ -76,7 +76,7 @@ class Runtime:
 
 
 def describe_error(exc: BaseException) -> str:
-    """Turn an exception into the one sentence a user sees; unknown errors get a logged error id."""
+    """Turn an exception into the one sentence shown to the user; unknown errors get a logged error id."""
     if isinstance(exc, BorkerError):
         return f":warning: {exc}"
     error_id = uuid.uuid4().hex[:8]
@@ -88,6 +88,7 @@ def build_runtime(settings: Settings, *, client: WebClient | None = None) -> Run
     engine = create_db_engine(settings.database_url)
     migrate(engine)
     sessions = session_factory(engine)
+
     if client is None:
         client = WebClient(
             token=settings.slack_bot_token.get_secret_value(),
@@ -101,6 +102,7 @@ def build_runtime(settings: Settings, *, client: WebClient | None = None) -> Run
         channel=settings.review_channel,
         context=RenderContext(zone=settings.zone, postiz_frontend_url=settings.postiz_frontend_url),
     )
+
     postiz = None
     if settings.postiz_api_key is not None:
         postiz = PostizClient(
@@ -108,6 +110,7 @@ def build_runtime(settings: Settings, *, client: WebClient | None = None) -> Run
             api_key=settings.postiz_api_key.get_secret_value(),
             timeout=settings.postiz_timeout_seconds,
         )
+
     generator = None
     if settings.openai_api_key is not None or settings.openai_base_url:
         api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "unused"
@@ -117,6 +120,7 @@ def build_runtime(settings: Settings, *, client: WebClient | None = None) -> Run
             model=settings.llm_model,
             timeout=settings.llm_timeout_seconds,
         )
+
     workflows = Workflows(
         settings=settings, sessions=sessions, postiz=postiz, generator=generator, notifier=notifier
     )

@@ -120,7 +120,7 @@ def test_cancel_of_already_deleted_post(stack: LoopbackStack) -> None:
     stack.wait_for_status(item.id, S.APPROVED)
     stack.user.command("process")
     scheduled = stack.wait_for_status(item.id, S.SCHEDULED)
-    # Someone deleted it in Postiz: DELETE now answers 500, and GET /posts confirms it is gone.
+    # Someone deleted it in Postiz: DELETE now returns 500, and GET /posts confirms it is gone.
     httpx.delete(
         f"{stack.postiz.base_url}/posts/{scheduled.postiz_id}", headers={"Authorization": "loopback-postiz-key"}
     ).raise_for_status()
