@@ -174,6 +174,24 @@ def check_text(platform: Platform, text: str, *, long_casts: bool = False) -> Te
     return _check_farcaster(text, noun, limit)
 
 
+def check_thread_part(text: str, *, number: int, count: int) -> TextCheck:
+    """Measure one numbered part of an X thread against X's and Postiz's limits.
+
+    The part is measured as given, numbering included, because that is what X
+    receives. A problem names the part, such as "part 2/5 is 291 weighted
+    characters, over the limit of 280".
+    """
+    noun = f"part {number}/{count}"
+    limit = text_limit(Platform.X)
+    if not text:
+        return TextCheck(0, limit.limit, limit.unit, f"{noun} is empty")
+    invalid = _find_invalid_character(text)
+    if invalid is not None:
+        problem = f"{noun} contains an invalid character (U+{ord(invalid):04X})"
+        return TextCheck(_measure_encodable(Platform.X, text), limit.limit, limit.unit, problem)
+    return _check_x(text, noun, limit)
+
+
 def _check_x(text: str, noun: str, limit: TextLimit) -> TextCheck:
     parsed = parse_tweet(text)
     length = parsed.weightedLength
