@@ -1,9 +1,12 @@
 """An OpenAI-compatible chat completions server on loopback for tests and the demo.
 
-By default it returns a deterministic sample post for the ``Platform:`` and
-``Topic:`` lines of the last user message. Tests queue other behaviour with
-``script``: a content string, a ``Reply`` with a refusal or another finish
-reason, or a ``Fault`` with an HTTP status, headers and a delay.
+By default it returns a deterministic sample draft for the ``Content type:``
+(or else ``Platform:``) and ``Topic:`` lines of the user messages, shaped by
+the request's ``response_format``: JSON with ``parts``, ``hashtags`` and
+``notes`` for ``json_schema`` and ``json_object``, plain text otherwise.
+Tests queue other behaviour with ``script``: a content string, a ``Reply`` with
+a refusal or another finish reason, or a ``Fault`` with an HTTP status, headers
+and a delay. Scripted content is sent as is, whatever the ``response_format``.
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from borker.drafting import DraftRules, prepare_draft
 from borker.models import Platform
-from borker.platforms import check_text
+from borker.platforms import ContentType, check_text, default_content_type
 from borker.standins.http import JsonHandler, LoopbackServer
 
 
@@ -48,37 +53,119 @@ class Fault:
 
 Behaviour = str | Reply | Fault
 
-# Sample posts per platform, each mentioning the topic. _sample_draft cuts the
-# topic shorter until the sample passes check_text.
-_SAMPLES: dict[Platform | None, tuple[str, ...]] = {
-    Platform.X: (
-        "{topic}: small steps shipped often beat one big launch. We will share what worked and what did not.",
-        "Three things we learned about {topic} this month, and one we are still figuring out.",
-        "Working on {topic} taught us to ship less at once and to listen more. How do you approach it?",
+
+def draft_json(*parts: str, hashtags: Sequence[str] = (), notes: str | None = None) -> str:
+    """Return message content in the draft shape of the JSON modes, for use with ``script``.
+
+    ``DraftGenerator`` takes plain text in a JSON mode as a sign that the server
+    ignores ``response_format`` and repeats the request in a lower mode, so
+    scripted drafts for it should use this shape.
+    """
+    return json.dumps({"parts": list(parts), "hashtags": list(hashtags), "notes": notes})
+
+
+# Output modes, named after the ``response_format`` type that selects them. A
+# request without ``response_format`` requests plain text.
+OUTPUT_MODES = frozenset({"json_schema", "json_object", "text"})
+
+# Sample drafts per content type, each mentioning the topic once. A thread is a
+# tuple of parts. _sample_parts cuts the topic shorter until the sample passes
+# prepare_draft, so LinkedIn samples also stay within 150 to 300 words.
+_SAMPLES: dict[ContentType | None, tuple[tuple[str, ...], ...]] = {
+    ContentType.X_POST: (
+        ("{topic}: small steps shipped often beat one big launch. We will share what worked and what did not.",),
+        ("Three things we learned about {topic} this month, and one we are still figuring out.",),
+        ("Working on {topic} taught us to ship less at once and to listen more. How do you approach it?",),
     ),
-    Platform.LINKEDIN: (
-        "We spent the last quarter on {topic}.\n\n"
-        "The biggest lesson: progress came from small, regular releases, not from one large plan. "
-        "Each release gave us feedback we could act on the same week.\n\n"
-        "What has worked for your team?",
-        "A few notes on {topic} from our team.\n\n"
-        "We started with a clear goal, measured one number, and reviewed it every Friday. "
-        "That rhythm mattered more than any tool we picked.\n\n"
-        "Happy to compare notes with anyone working on the same problem.",
+    ContentType.X_THREAD: (
+        (
+            "{topic}: what we learned from shipping one small change every week for a quarter.",
+            (
+                "Small releases are easier to review. A change that fits on one screen gets a real review, "
+                "and real reviews catch real bugs."
+            ),
+            (
+                "Feedback arrives while the work is still fresh. We fixed most reported problems within days, "
+                "not at the next big launch."
+            ),
+            "Release day stopped being an event. Nobody stays late for a release that is one small step.",
+            "Planning a big launch? Ship the smallest useful piece first and tell us how it goes.",
+        ),
+        (
+            "Three things about {topic} that took us far too long to learn.",
+            "Measure one number and look at it every week. Anything slower than weekly is too slow to learn from.",
+            "Write down what you tried, including what failed. Our notes stopped us from repeating two mistakes.",
+            "Share the results outside the team. What would you add to this list?",
+        ),
     ),
-    Platform.FARCASTER: (
-        "Been heads-down on {topic}. Shipping small pieces every day and writing down what breaks. Notes soon.",
-        "Quick thought on {topic}: the boring, steady work is what moves it forward. What are you building?",
+    ContentType.LINKEDIN_POST: (
+        (
+            (
+                "We spent the last quarter working on {topic}, and the results surprised us.\n\n"
+                "The plan we started with was ambitious: one large release at the end of the quarter, with every "
+                "feature our customers had asked for. Three weeks in, we changed course. We split the work into "
+                "small pieces and shipped one every week.\n\n"
+                "Three things happened. First, feedback arrived while it could still change the work, not after "
+                "the launch. Second, the team stopped dreading release day, because a release was no longer a big "
+                "event. Third, the number we cared about most started moving in the second week instead of the last.\n\n"
+                "It was not free. Weekly releases need good tests, a short review loop and the discipline to cut "
+                "scope when a piece grows too big. We had to get better at all three.\n\n"
+                "If you are planning a big push of your own, try shipping the smallest useful slice first and see "
+                "what your users do with it.\n\n"
+                "What has worked for your team?"
+            ),
+        ),
+        (
+            (
+                "A few notes on {topic} from our team, six months in.\n\n"
+                "We began with a clear goal and one number to measure it by. Every Friday we looked at that number "
+                "together, wrote down what had changed and chose one thing to try the following week. That rhythm "
+                "mattered more than any tool we picked.\n\n"
+                "Some lessons we would pass on:\n\n"
+                "Pick a number you can move within a week. Quarterly numbers are too slow to learn from.\n\n"
+                "Write down what you tried, including the experiments that failed. Our notes saved us from "
+                "repeating two of them.\n\n"
+                "Keep the review short. Thirty minutes was enough, and people came prepared because they knew it "
+                "would not run over.\n\n"
+                "Share the results outside the team. Other groups started asking better questions once they could "
+                "see the trend.\n\n"
+                "None of this is new, but doing it every week made the difference for us.\n\n"
+                "Happy to compare notes with anyone working on the same problem."
+            ),
+        ),
     ),
-    None: ("A short update on {topic}: we keep shipping in small steps and will share what we learn.",),
+    ContentType.FARCASTER_CAST: (
+        ("Been heads-down on {topic}. Shipping small pieces every day and writing down what breaks. Notes soon.",),
+        ("Quick thought on {topic}: the boring, steady work is what moves it forward. What are you building?",),
+    ),
+    None: (("A short update on {topic}: we keep shipping in small steps and will share what we learn.",),),
 }
 
-# Returned when the conversation contains a re-ask, so that the second reply is shorter.
-_SHORT_SAMPLES: dict[Platform | None, str] = {
-    Platform.X: "{topic}, in one line: small steps, shipped often.",
-    Platform.LINKEDIN: "One lesson from our work on {topic}: small, regular releases beat big plans.",
-    Platform.FARCASTER: "{topic}: small steps, shipped often.",
-    None: "{topic}: small steps, shipped often.",
+# Returned when the conversation contains a re-ask, so that the second reply is
+# shorter than the first while still fitting every limit of its content type.
+_SHORT_SAMPLES: dict[ContentType | None, tuple[str, ...]] = {
+    ContentType.X_POST: ("{topic}, in one line: small steps, shipped often.",),
+    ContentType.X_THREAD: (
+        "{topic}, in three posts.",
+        "Ship small pieces often. Each one is easy to review and easy to roll back.",
+        "Act on feedback the same week. What would you add?",
+    ),
+    ContentType.LINKEDIN_POST: (
+        (
+            "One lesson from our work on {topic}: small, regular releases beat big plans.\n\n"
+            "We used to bundle months of work into one launch. Feedback arrived late, fixes waited for the next "
+            "big release, and everyone dreaded launch day.\n\n"
+            "Now we ship a small piece every week. Each release is easy to review, easy to roll back and easy to "
+            "explain to customers. Feedback arrives while the work is still fresh, so we act on it the same week. "
+            "We also write short release notes, so that customers can see what changed and why.\n\n"
+            "It takes discipline. Tests have to be reliable, reviews have to be quick, and scope has to be cut as "
+            "soon as a piece grows too large. It took us about two months to get the rhythm right.\n\n"
+            "The payoff is worth it: steadier progress, calmer releases and a team that learns faster.\n\n"
+            "How does your team decide what goes into each release?"
+        ),
+    ),
+    ContentType.FARCASTER_CAST: ("{topic}: small steps, shipped often.",),
+    None: ("{topic}: small steps, shipped often.",),
 }
 
 # Maximum topic lengths tried, longest first, until the sample fits every limit.
@@ -112,6 +199,12 @@ class _Handler(JsonHandler):
             self._send(400, _error_body(400, request))
             return
 
+        mode = _output_mode(request)
+        if mode not in self.server.supports:
+            self.server._reject_request(request)
+            self._send(400, _unsupported_mode_error(mode))
+            return
+
         behaviour = self.server._take_request(request)
         delay = self.server.delay
         if isinstance(behaviour, Fault):
@@ -127,7 +220,7 @@ class _Handler(JsonHandler):
             return
 
         if isinstance(behaviour, Fault) or behaviour is None:
-            reply = Reply(_sample_draft(request["messages"]))
+            reply = Reply(_sample_content(request))
         elif isinstance(behaviour, str):
             reply = Reply(behaviour)
         else:
@@ -165,19 +258,35 @@ class OpenAIStandin(LoopbackServer):
     """OpenAI-compatible server on 127.0.0.1 with ``/v1/chat/completions`` and ``/v1/models``.
 
     Every request needs an ``Authorization: Bearer`` header with a non-empty
-    token, which must equal ``api_key`` when one is given. ``delay`` (seconds)
-    is added before every chat completion reply. ``requests`` and ``responses``
-    record the JSON bodies of accepted chat completion requests and of the
-    completions sent back, in order. All methods are safe to call from any thread.
+    token, which must equal ``api_key`` when one is given. ``supports`` lists
+    the output modes it accepts: "json_schema", "json_object" and "text". A
+    request for another mode gets an HTTP 400 error about ``response_format``,
+    as from a server without that feature. ``delay`` (seconds) is added before
+    every chat completion reply. ``requests`` and ``responses`` record the JSON
+    bodies of accepted chat completion requests and of the completions sent
+    back, in order; ``rejected`` records the requests rejected for their output
+    mode. All methods are safe to call from any thread.
     """
 
-    def __init__(self, *, api_key: str | None = None, model: str = "standin-model", port: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        model: str = "standin-model",
+        port: int = 0,
+        supports: Collection[str] = OUTPUT_MODES,
+    ) -> None:
+        unknown = set(supports) - OUTPUT_MODES
+        if unknown:
+            raise ValueError(f"Unknown output modes {sorted(unknown)}: use any of {sorted(OUTPUT_MODES)}.")
         super().__init__(_Handler, port)
         self.api_key = api_key
         self.model = model
+        self.supports = frozenset(supports)
         self.delay: float = 0.0
         self.requests: list[dict[str, Any]] = []
         self.responses: list[dict[str, Any]] = []
+        self.rejected: list[dict[str, Any]] = []
         self._script: deque[Behaviour] = deque()
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -188,7 +297,7 @@ class OpenAIStandin(LoopbackServer):
         return self.url + "/v1"
 
     def script(self, *responses: Behaviour) -> None:
-        """Queue behaviours for the next chat completion requests, one per request."""
+        """Queue behaviours for the next accepted chat completion requests, one per request."""
         with self._lock:
             self._script.extend(responses)
 
@@ -203,14 +312,14 @@ class OpenAIStandin(LoopbackServer):
             self.requests.append(request)
             return self._script.popleft() if self._script else None
 
+    def _reject_request(self, request: dict[str, Any]) -> None:
+        with self._lock:
+            self.rejected.append(request)
+
     def _completion(self, request: dict[str, Any], reply: Reply) -> dict[str, Any]:
         """Build a chat.completion object for the reply and record it."""
-        content = reply.content
-        if content is not None:
-            content = _apply_response_format(request.get("response_format"), content)
-
         prompt_tokens = _count_prompt_tokens(request["messages"])
-        completion_tokens = len((content or reply.refusal or "").split())
+        completion_tokens = len((reply.content or reply.refusal or "").split())
         with self._lock:
             completion_id = f"chatcmpl-standin-{next(self._ids)}"
         completion = {
@@ -221,7 +330,7 @@ class OpenAIStandin(LoopbackServer):
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": content, "refusal": reply.refusal},
+                    "message": {"role": "assistant", "content": reply.content, "refusal": reply.refusal},
                     "finish_reason": reply.finish_reason,
                     "logprobs": None,
                 }
@@ -252,10 +361,21 @@ def _parse_request(raw: bytes) -> dict[str, Any] | str:
         return "Each item of 'messages' must be an object."
     if request.get("stream"):
         return "Streaming is not supported by this stand-in."
+    response_format = request.get("response_format")
+    if response_format is not None and not isinstance(response_format, dict):
+        return "'response_format' must be an object."
     return request
 
 
-def _error_body(status: int, message: str | None = None) -> dict[str, Any]:
+def _output_mode(request: dict[str, Any]) -> str:
+    """Return the output mode that the request's ``response_format`` selects."""
+    response_format = request.get("response_format")
+    if response_format is None:
+        return "text"
+    return str(response_format.get("type") or "text")
+
+
+def _error_body(status: int, message: str | None = None, *, param: str | None = None) -> dict[str, Any]:
     """Return an error object shaped like OpenAI's for the status."""
     kinds = {
         400: ("invalid_request_error", None),
@@ -267,7 +387,15 @@ def _error_body(status: int, message: str | None = None) -> dict[str, Any]:
     error_type, code = kinds.get(status, ("server_error", None))
     if message is None:
         message = f"The stand-in returned HTTP {status} as scripted."
-    return {"error": {"message": message, "type": error_type, "param": None, "code": code}}
+    return {"error": {"message": message, "type": error_type, "param": param, "code": code}}
+
+
+def _unsupported_mode_error(mode: str) -> dict[str, Any]:
+    if mode == "text":
+        message = "Invalid parameter: 'response_format' is required, because this model only returns JSON."
+    else:
+        message = f"Invalid parameter: 'response_format' of type '{mode}' is not supported with this model."
+    return _error_body(400, message, param="response_format")
 
 
 def _message_text(message: dict[str, Any]) -> str:
@@ -286,35 +414,76 @@ def _count_prompt_tokens(messages: list[dict[str, Any]]) -> int:
     return sum(len(_message_text(message).split()) + 4 for message in messages)
 
 
-def _sample_draft(messages: list[dict[str, Any]]) -> str:
-    """Return the deterministic sample post for the conversation."""
-    user_messages = [message for message in messages if message.get("role") == "user"]
-    request_text = _message_text(user_messages[-1]) if user_messages else ""
-    # The re-ask names only the problem, so the platform and topic come from the first user message.
-    first_text = _message_text(user_messages[0]) if user_messages else ""
-    platform_name = _field(request_text, "Platform") or _field(first_text, "Platform")
-    topic = _field(request_text, "Topic") or _field(first_text, "Topic") or "our latest work"
-    platform = _platform_from_label(platform_name)
+def _sample_content(request: dict[str, Any]) -> str:
+    """Return the sample draft as message content in the request's output mode."""
+    parts = _sample_parts(request["messages"])
+    response_format = request.get("response_format") or {}
+    kind = response_format.get("type")
+    if kind == "json_object":
+        return draft_json(*parts)
+    if kind == "json_schema":
+        schema = (response_format.get("json_schema") or {}).get("schema") or {}
+        return json.dumps(_fill_object(schema, parts))
+    # Plain text separates thread parts with a blank line.
+    return "\n\n".join(parts)
+
+
+def _sample_parts(messages: list[dict[str, Any]]) -> list[str]:
+    """Return the deterministic sample draft for the conversation, one string per part."""
+    user_texts = [_message_text(message) for message in messages if message.get("role") == "user"]
+    # A re-ask names only the problem, so the fields come from the first user
+    # message that has them.
+    content_type_name = _first_field(user_texts, "Content type")
+    platform = _platform_from_label(_first_field(user_texts, "Platform"))
+    topic = _first_field(user_texts, "Topic") or "our latest work"
+    content_type = _content_type(content_type_name, platform)
     reask = any(message.get("role") == "assistant" for message in messages)
 
     if reask:
-        templates: tuple[str, ...] = (_SHORT_SAMPLES[platform],)
+        templates: tuple[tuple[str, ...], ...] = (_SHORT_SAMPLES[content_type],)
     else:
-        templates = _SAMPLES[platform]
-    digest = hashlib.sha256(f"{platform}\n{topic}".encode()).digest()
+        templates = _SAMPLES[content_type]
+    digest = hashlib.sha256(f"{content_type}\n{topic}".encode()).digest()
     template = templates[digest[0] % len(templates)]
 
-    checked = [platform] if platform is not None else list(Platform)
     for max_length in _TOPIC_LENGTHS:
-        text = _capitalize(template.format(topic=_shorten(topic, max_length)))
-        if all(check_text(target, text).ok for target in checked):
-            return text
-    return _capitalize(template.format(topic=_shorten(topic, _TOPIC_LENGTHS[-1])))
+        parts = [_capitalize(part.format(topic=_shorten(topic, max_length))) for part in template]
+        if _fits(content_type, parts):
+            return parts
+    return [_capitalize(part.format(topic=_shorten(topic, _TOPIC_LENGTHS[-1]))) for part in template]
+
+
+def _fits(content_type: ContentType | None, parts: list[str]) -> bool:
+    """Return whether the sample passes every check of its content type, or of every platform without one."""
+    if content_type is None:
+        return all(check_text(platform, part).ok for platform in Platform for part in parts)
+    return not prepare_draft(parts, DraftRules(content_type)).problems
+
+
+def _content_type(name: str | None, platform: Platform | None) -> ContentType | None:
+    """Return the named content type, else the single-post type of the platform, else None."""
+    if name is not None:
+        try:
+            return ContentType(name.lower())
+        except ValueError:
+            pass
+    if platform is not None:
+        return default_content_type(platform)
+    return None
 
 
 def _capitalize(text: str) -> str:
     """Upper-case the first character only, so that the topic keeps its own case elsewhere."""
     return text[:1].upper() + text[1:]
+
+
+def _first_field(texts: list[str], name: str) -> str | None:
+    """Return the value of the first ``Name: value`` line in any of the texts, or None."""
+    for text in texts:
+        value = _field(text, name)
+        if value is not None:
+            return value
+    return None
 
 
 def _field(text: str, name: str) -> str | None:
@@ -345,29 +514,19 @@ def _shorten(topic: str, max_length: int) -> str:
     return cut.rstrip(" ,.;:") + "..."
 
 
-def _apply_response_format(response_format: Any, text: str) -> str:
-    """Wrap the draft in JSON when the request sets a JSON ``response_format``."""
-    if not isinstance(response_format, dict):
-        return text
-    kind = response_format.get("type")
-    if kind == "json_object":
-        return json.dumps({"text": text})
-    if kind == "json_schema":
-        schema = (response_format.get("json_schema") or {}).get("schema") or {}
-        return json.dumps(_fill_object(schema, text))
-    return text
-
-
+# Property names that receive the whole draft as one string in a schema without
+# a ``parts`` array.
 _TEXT_PROPERTY_HINTS = ("text", "post", "content")
 
 
-def _fill_object(schema: dict[str, Any], text: str | None) -> dict[str, Any]:
+def _fill_object(schema: dict[str, Any], parts: list[str] | None) -> dict[str, Any]:
     """Build an object with every required property of the schema.
 
-    The draft goes into the first string property without an enum whose name
-    contains text, post or content, or into the first such string property when
-    no name matches. Other properties get an empty value of their type, or their
-    first enum value.
+    An array property named ``parts`` receives the draft's parts. The first
+    string property without an enum whose name contains text, post or content
+    (or else the first such string property, when there is no ``parts`` array)
+    receives the parts joined by blank lines. Nullable properties get null, and
+    the others an empty value of their type or their first enum value.
     """
     properties: dict[str, Any] = schema.get("properties") or {}
     names = list(schema.get("required") or properties)
@@ -377,12 +536,19 @@ def _fill_object(schema: dict[str, Any], text: str | None) -> dict[str, Any]:
         if "string" in _types(properties.get(name) or {}) and "enum" not in (properties.get(name) or {})
     ]
     hinted = [name for name in string_names if any(hint in name.lower() for hint in _TEXT_PROPERTY_HINTS)]
-    target = (hinted or string_names or [None])[0] if text is not None else None
+    has_parts = "parts" in names and "array" in _types(properties.get("parts") or {})
+    text_target: str | None = None
+    if hinted:
+        text_target = hinted[0]
+    elif string_names and not has_parts:
+        text_target = string_names[0]
 
     result: dict[str, Any] = {}
     for name in names:
-        if name == target:
-            result[name] = text
+        if parts is not None and name == "parts" and has_parts:
+            result[name] = parts
+        elif parts is not None and name == text_target:
+            result[name] = "\n\n".join(parts)
         else:
             result[name] = _empty_value(properties.get(name) or {})
     return result
@@ -394,19 +560,21 @@ def _types(schema: dict[str, Any]) -> list[str]:
         return [str(item) for item in declared]
     if isinstance(declared, str):
         return [declared]
+    any_of = schema.get("anyOf")
+    if isinstance(any_of, list):
+        return [kind for option in any_of if isinstance(option, dict) for kind in _types(option)]
     if "enum" in schema:
         return ["string"] if all(isinstance(item, str) for item in schema["enum"]) else []
     return []
 
 
 def _empty_value(schema: dict[str, Any]) -> Any:
+    types = _types(schema)
+    if "null" in types:
+        return None
     enum = schema.get("enum")
     if isinstance(enum, list) and enum:
         return enum[0]
-    any_of = schema.get("anyOf")
-    if isinstance(any_of, list) and any_of and isinstance(any_of[0], dict):
-        return _empty_value(any_of[0])
-    types = _types(schema)
     if "string" in types:
         return ""
     if "array" in types:
