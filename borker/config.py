@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import time
+import os
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from borker.errors import ConfigurationError
-
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def _env(name: str) -> AliasChoices:
@@ -20,7 +19,7 @@ def _env(name: str) -> AliasChoices:
 class Settings(BaseSettings):
     """Every setting Borker reads; the environment variable names are the field aliases."""
 
-    model_config = SettingsConfigDict(populate_by_name=True, extra="ignore")
+    model_config = SettingsConfigDict(extra="ignore")
 
     slack_bot_token: SecretStr = Field(min_length=1, validation_alias=_env("SLACK_BOT_TOKEN"))
     slack_signing_secret: SecretStr = Field(min_length=1, validation_alias=_env("SLACK_SIGNING_SECRET"))
@@ -30,6 +29,7 @@ class Settings(BaseSettings):
         description="Base URL of the Slack Web API.",
     )
     review_channel: str = Field(
+        pattern=r"^[CG][A-Z0-9]{2,}$",
         validation_alias=_env("BORKER_REVIEW_CHANNEL"),
         description="Slack channel id (C…) where drafts are posted for review.",
     )
@@ -54,23 +54,9 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = Field(60.0, gt=0, validation_alias=_env("BORKER_LLM_TIMEOUT_SECONDS"))
     process_interval_minutes: int = Field(15, ge=1, validation_alias=_env("BORKER_PROCESS_INTERVAL_MINUTES"))
     reconcile_interval_minutes: int = Field(10, ge=1, validation_alias=_env("BORKER_RECONCILE_INTERVAL_MINUTES"))
-    posting_days: str = Field(
-        "mon,tue,wed,thu,fri",
-        validation_alias=_env("BORKER_POSTING_DAYS"),
-        description="Comma-separated weekdays on which posts may go out.",
-    )
-    posting_times: str = Field(
-        "09:00,12:00,15:00",
-        validation_alias=_env("BORKER_POSTING_TIMES"),
-        description="Comma-separated local times (HH:MM, workspace time zone) at which posts may go out.",
-    )
-    min_gap_minutes: int = Field(
-        60, ge=0, validation_alias=_env("BORKER_MIN_GAP_MINUTES"),
-        description="Minimum minutes between two scheduled posts.",
-    )
-    lead_minutes: int = Field(
-        20, ge=0, validation_alias=_env("BORKER_LEAD_MINUTES"),
-        description="Minutes from now before the earliest posting time, so a last edit can still land.",
+    postiz_hourly_budget: int = Field(
+        30, ge=1, le=1000, validation_alias=_env("POSTIZ_HOURLY_BUDGET"),
+        description="Create requests Borker may send to Postiz per hour (Postiz's API_LIMIT: 30 in its stock setup).",
     )
     worker_threads: int = Field(4, ge=1, validation_alias=_env("BORKER_WORKER_THREADS"))
     port: int = Field(3000, ge=1, le=65535, validation_alias=_env("PORT"))
@@ -84,37 +70,26 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Europe/Berlin") from None
         return value
 
-    @field_validator("posting_days")
+    @field_validator("openai_api_key", "postiz_api_key", mode="before")
     @classmethod
-    def _known_days(cls, value: str) -> str:
-        days = [day.strip().lower()[:3] for day in value.split(",") if day.strip()]
-        unknown = [day for day in days if day not in WEEKDAYS]
-        if unknown or not days:
-            raise ValueError(f"invalid weekdays {value!r}: use a comma-separated list such as mon,wed,fri")
-        return ",".join(days)
+    def _empty_is_unset(cls, value: object) -> object:
+        # An exported but empty variable means "not configured", not an empty key.
+        return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("posting_times")
+    @field_validator("openai_base_url", mode="before")
     @classmethod
-    def _valid_times(cls, value: str) -> str:
-        try:
-            parsed = [time.fromisoformat(part.strip()) for part in value.split(",") if part.strip()]
-        except ValueError:
-            raise ValueError(f"invalid times {value!r}: use a comma-separated list such as 09:00,13:30") from None
-        if not parsed:
-            raise ValueError("no posting times given: use a comma-separated list such as 09:00,13:30")
-        return ",".join(sorted(t.strftime("%H:%M") for t in parsed))
+    def _empty_url_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    @property
-    def weekday_numbers(self) -> list[int]:
-        return [WEEKDAYS.index(day) for day in self.posting_days.split(",")]
 
-    @property
-    def local_posting_times(self) -> list[time]:
-        return [time.fromisoformat(part) for part in self.posting_times.split(",")]
+def database_url_from_env() -> str:
+    """Return BORKER_DATABASE_URL or its default, for commands that need nothing else."""
+    default = Settings.model_fields["database_url"].default
+    return os.environ.get("BORKER_DATABASE_URL") or str(default)
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -127,8 +102,17 @@ def load_settings(**overrides: object) -> Settings:
         name = _env_name(str(field))
         if first["type"] == "missing":
             raise ConfigurationError(f"Missing required setting {name}: set it in the environment.") from None
-        reason = first["msg"].removeprefix("Value error, ")
-        raise ConfigurationError(f"Invalid setting {name}: {reason}.") from None
+        raise ConfigurationError(f"Invalid setting {name}: {_reason(first)}.") from None
+
+
+def _reason(error: Any) -> str:
+    kind = error["type"]
+    context = error.get("ctx") or {}
+    if kind == "string_too_short":
+        return f"must be at least {context.get('min_length')} characters long"
+    if kind == "string_pattern_mismatch":
+        return f"{error.get('input')!r} is not a Slack channel id; copy the id (C…) from the channel's details"
+    return str(error["msg"]).removeprefix("Value error, ")
 
 
 def _env_name(field: str) -> str:

@@ -16,7 +16,10 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+from borker.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +35,18 @@ def normalize_url(url: str) -> str:
 
 
 def create_db_engine(url: str) -> Engine:
-    url = normalize_url(url)
-    if make_url(url).get_backend_name() == "sqlite":
+    try:
+        url = normalize_url(url)
+        backend = make_url(url).get_backend_name()
+    except ArgumentError:
+        raise ConfigurationError(
+            f"Invalid BORKER_DATABASE_URL {url!r}: use sqlite:///path/to/borker.db or postgresql://user@host/db."
+        ) from None
+    if backend not in ("sqlite", "postgresql"):
+        raise ConfigurationError(
+            f"Unsupported database {backend!r} in BORKER_DATABASE_URL: Borker runs on SQLite or PostgreSQL."
+        )
+    if backend == "sqlite":
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _configure_sqlite)
         return engine
@@ -52,9 +65,17 @@ def migrate(engine: Engine) -> None:
     """Apply every Alembic migration that the database does not have yet."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    except OperationalError as exc:
+        shown = engine.url.render_as_string(hide_password=True)
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise ConfigurationError(
+            f"Cannot open the database at BORKER_DATABASE_URL ({shown}): {reason}. "
+            "Check the URL, that the server runs and that the database exists."
+        ) from None
     log.info("database schema is up to date")
 
 

@@ -24,11 +24,22 @@ class IllegalTransition(BorkerError):
 
     def __init__(self, item_id: int, current: str, requested: str) -> None:
         super().__init__(
-            f"Content item {item_id} is {current}, so it cannot become {requested}."
+            f"Content item {item_id} is {_label(current)}, so it cannot be {_verb(requested)}."
         )
         self.item_id = item_id
         self.current = current
         self.requested = requested
+
+
+def _label(status: str) -> str:
+    return status.replace("_", " ")
+
+
+def _verb(action: str) -> str:
+    """Turn a target status or an action into words: "approved", "moved to pending review"."""
+    if action in ("approved", "rejected", "scheduled", "published", "failed", "edited", "cancelled", "regenerated"):
+        return action
+    return f"moved to {_label(action)}"
 
 
 class DraftInvalid(BorkerError):

@@ -9,9 +9,10 @@ loser sees ``StaleItem`` and leaves the item alone.
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from borker.errors import BorkerError, IllegalTransition, ItemNotFound
@@ -43,7 +44,7 @@ class StaleItem(BorkerError):
 
     def __init__(self, item_id: int, current: str) -> None:
         super().__init__(
-            f"Content item {item_id} changed in the meantime and is now {current}: "
+            f"Content item {item_id} changed in the meantime and is now {current.replace('_', ' ')}: "
             "the message has been refreshed, check it and try again."
         )
         self.item_id = item_id
@@ -96,6 +97,8 @@ def transition(
     version = item.version if expected_version is None else expected_version
     source = item.status
     now = utcnow()
+    if target == S.APPROVED and item.approved_at is None:
+        changes.setdefault("approved_at", now)
     result = session.execute(
         update(ContentItem)
         .where(ContentItem.id == item.id, ContentItem.status == source, ContentItem.version == version)
@@ -131,6 +134,28 @@ def record_edit(session: Session, item: ContentItem, *, actor: str, reason: str,
     session.flush()
     session.refresh(item)
     return item
+
+
+def claim(session: Session, item_id: int, status: ContentStatus, *, now: datetime, hold: timedelta) -> bool:
+    """Claim an item in ``status`` for ``hold``; False when another run or click holds it."""
+    result = session.execute(
+        update(ContentItem)
+        .where(
+            ContentItem.id == item_id,
+            ContentItem.status == status,
+            or_(ContentItem.claimed_until.is_(None), ContentItem.claimed_until < now),
+        )
+        .values(claimed_until=now + hold)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def release(session: Session, item_id: int) -> None:
+    session.execute(
+        update(ContentItem).where(ContentItem.id == item_id).values(claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def items_with_status(session: Session, status: ContentStatus) -> list[ContentItem]:

@@ -1,11 +1,21 @@
-"""Typed SQLAlchemy models: content items and their audit trail."""
+"""Typed SQLAlchemy models: content items, their audit trail, the calendar and workspace state."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from enum import StrEnum
 
-from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, String, Text, TypeDecorator
+from sqlalchemy import (
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -94,6 +104,11 @@ class ContentItem(TimestampMixin, Base):
     problem: Mapped[str | None] = mapped_column(Text)
     slack_channel: Mapped[str | None] = mapped_column(String(32))
     slack_ts: Mapped[str | None] = mapped_column(String(32))
+    # The item version that the Slack message shows; behind ``version`` when an
+    # update failed, so the message-repair job knows which messages to redo.
+    slack_synced_version: Mapped[int | None] = mapped_column(Integer)
+    # When the item was first approved; Process Approved plans items in this order.
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Set only once Postiz has confirmed the post.
     postiz_id: Mapped[str | None] = mapped_column(String(64), index=True)
     postiz_integration_id: Mapped[str | None] = mapped_column(String(64))
@@ -111,6 +126,11 @@ class ContentItem(TimestampMixin, Base):
     scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     release_url: Mapped[str | None] = mapped_column(Text)
     failure_reason: Mapped[str | None] = mapped_column(Text)
+    pool: Mapped[str | None] = mapped_column(String(200))
+    angle: Mapped[str | None] = mapped_column(Text)
+    # Why the decision engine chose this topic, shown on the draft message.
+    selection_reason: Mapped[str | None] = mapped_column(Text)
+    calendar_entry_id: Mapped[int | None] = mapped_column(ForeignKey("calendar_entries.id", ondelete="SET NULL"))
     llm_model: Mapped[str | None] = mapped_column(String(128))
     prompt_tokens: Mapped[int | None] = mapped_column(Integer)
     completion_tokens: Mapped[int | None] = mapped_column(Integer)
@@ -119,6 +139,72 @@ class ContentItem(TimestampMixin, Base):
     audit: Mapped[list[AuditEntry]] = relationship(
         back_populates="item", order_by="AuditEntry.id", cascade="all, delete-orphan"
     )
+
+
+class CalendarEntry(TimestampMixin, Base):
+    """One calendar slot materialised for a date: the plan that a content item fills."""
+
+    __tablename__ = "calendar_entries"
+    __table_args__ = (UniqueConstraint("day", "slot_index", name="uq_calendar_entries_day_slot"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    # Position of the slot in the workspace's calendar plan; with the day it makes
+    # the weekly materialisation idempotent.
+    slot_index: Mapped[int] = mapped_column(Integer)
+    platform: Mapped[Platform] = mapped_column(String(16))
+    content_type: Mapped[str] = mapped_column(String(32))
+    local_time: Mapped[str | None] = mapped_column(String(5))
+    pool: Mapped[str | None] = mapped_column(String(200))
+    content_item_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class WorkflowRun(Base):
+    """One run of the daily or weekly workflow for one day; the unique key lets only one replica run it."""
+
+    __tablename__ = "workflow_runs"
+    __table_args__ = (UniqueConstraint("kind", "day", name="uq_workflow_runs_kind_day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    day: Mapped[date] = mapped_column(Date)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    summary: Mapped[str | None] = mapped_column(Text)
+
+
+class TopicUsage(Base):
+    """When a topic was last used for a draft, for the decision engine's recency score."""
+
+    __tablename__ = "topic_usage"
+    __table_args__ = (UniqueConstraint("pool", "title", name="uq_topic_usage_pool_title"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pool: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(500))
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Workspace(TimestampMixin, Base):
+    """The stored workspace configuration (see ``borker.workspace``), as validated JSON."""
+
+    __tablename__ = "workspaces"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    config: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[str] = mapped_column(String(64))
+
+
+class PostizRateWindow(Base):
+    """Create requests spent against Postiz's hourly limit, shared by every replica."""
+
+    __tablename__ = "postiz_rate_windows"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    used: Mapped[int] = mapped_column(Integer, default=0)
+    # Set after a 429: Postiz blocks the organization until then.
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class AuditEntry(Base):

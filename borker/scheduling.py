@@ -1,30 +1,13 @@
-"""Posting-time selection: the first free local posting time that respects the gap rules.
+"""Local wall-clock times to UTC, with daylight-saving edge cases resolved.
 
-Times are computed as wall-clock times in the workspace time zone, then
+Posting times are chosen as wall-clock times in the workspace time zone, then
 converted to UTC for storage and for Postiz (which expects UTC with ``Z``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
-
-SEARCH_DAYS = 366
-
-
-@dataclass(frozen=True)
-class PostingPolicy:
-    zone: ZoneInfo
-    weekdays: frozenset[int]  # Monday is 0
-    times: tuple[time, ...]  # local wall-clock times
-    min_gap: timedelta
-    lead: timedelta
-
-
-class NoFreeSlot(Exception):
-    """No posting time within the search horizon satisfies the policy."""
 
 
 def local_to_utc(day: date, wall: time, zone: ZoneInfo) -> datetime:
@@ -45,26 +28,3 @@ def local_to_utc(day: date, wall: time, zone: ZoneInfo) -> datetime:
 def _exists(local: datetime) -> bool:
     round_trip = local.astimezone(timezone.utc).astimezone(local.tzinfo)
     return round_trip.replace(tzinfo=None) == local.replace(tzinfo=None)
-
-
-def candidate_times(policy: PostingPolicy, *, start: datetime) -> Iterable[datetime]:
-    """Yield UTC posting times in order, from the first one at or after ``start``."""
-    first_day = start.astimezone(policy.zone).date()
-    for offset in range(SEARCH_DAYS):
-        day = first_day + timedelta(days=offset)
-        if day.weekday() not in policy.weekdays:
-            continue
-        for wall in sorted(policy.times):
-            moment = local_to_utc(day, wall, policy.zone)
-            if moment >= start:
-                yield moment
-
-
-def pick_time(policy: PostingPolicy, *, now: datetime, taken: Iterable[datetime]) -> datetime:
-    """Return the first posting time at least ``lead`` from now and ``min_gap`` from every taken time."""
-    busy = sorted(taken)
-    earliest = now + policy.lead
-    for moment in candidate_times(policy, start=earliest):
-        if all(abs(moment - other) >= policy.min_gap for other in busy):
-            return moment
-    raise NoFreeSlot(f"no free posting time in the next {SEARCH_DAYS} days")

@@ -6,8 +6,8 @@ import argparse
 import logging
 import sys
 
-from borker.config import load_settings
-from borker.errors import ConfigurationError
+from borker.config import database_url_from_env, load_settings
+from borker.errors import BorkerError
 
 log = logging.getLogger("borker")
 
@@ -33,7 +33,11 @@ def serve(args: argparse.Namespace) -> int:
     runtime = build_runtime(settings)
     try:
         # One worker: the scheduler runs in this process, and more workers would duplicate it.
-        uvicorn.run(build_web_app(runtime), host=args.host, port=settings.port, workers=1, log_level=args.log_level)
+        # The access log is off because the webhook URL contains its secret token.
+        uvicorn.run(
+            build_web_app(runtime), host=args.host, port=settings.port, workers=1,
+            log_level=args.log_level, access_log=False,
+        )
     finally:
         runtime.close()
     return 0
@@ -47,6 +51,46 @@ def migrate_command(args: argparse.Namespace) -> int:
     migrate(engine)
     engine.dispose()
     print("Database schema is up to date.")
+    return 0
+
+
+def workspace_import(args: argparse.Namespace) -> int:
+    from borker.db import create_db_engine, migrate, session_factory, unit_of_work
+    from borker.workspace import parse_workspace_yaml, save_workspace
+
+    try:
+        text = args.file.read()
+    finally:
+        args.file.close()
+    config = parse_workspace_yaml(text)
+    engine = create_db_engine(database_url_from_env())
+    try:
+        migrate(engine)
+        with unit_of_work(session_factory(engine)) as session:
+            save_workspace(session, config, actor="cli")
+    finally:
+        engine.dispose()
+    pools = len(config.topic_pools)
+    topics = sum(len(pool.topics) for pool in config.topic_pools)
+    print(
+        f"Imported the workspace configuration: {pools} topic pools, {topics} topics, "
+        f"{len(config.calendar.slots)} calendar slots."
+    )
+    return 0
+
+
+def workspace_export(args: argparse.Namespace) -> int:
+    from borker.db import create_db_engine, migrate, session_factory, unit_of_work
+    from borker.workspace import dump_workspace_yaml, load_workspace
+
+    engine = create_db_engine(database_url_from_env())
+    try:
+        migrate(engine)
+        with unit_of_work(session_factory(engine)) as session:
+            config = load_workspace(session)
+    finally:
+        engine.dispose()
+    sys.stdout.write(dump_workspace_yaml(config))
     return 0
 
 
@@ -72,12 +116,25 @@ def main(argv: list[str] | None = None) -> int:
     migrate_parser = commands.add_parser("migrate", help="Apply database migrations and exit.")
     migrate_parser.set_defaults(handler=migrate_command)
 
+    workspace_parser = commands.add_parser("workspace", help="Import or export the workspace configuration (YAML).")
+    workspace_commands = workspace_parser.add_subparsers(dest="workspace_command", required=True)
+    import_parser = workspace_commands.add_parser(
+        "import", help="Validate a YAML file and store it as the workspace configuration; nothing is stored if it is invalid."
+    )
+    import_parser.add_argument("file", type=argparse.FileType("r", encoding="utf-8"), help="The YAML file, or - for standard input.")
+    import_parser.set_defaults(handler=workspace_import)
+    export_parser = workspace_commands.add_parser("export", help="Print the stored workspace configuration as YAML.")
+    export_parser.set_defaults(handler=workspace_export)
+
     args = parser.parse_args(argv)
-    if args.command != "demo":
+    if args.command == "workspace":
+        # Keep standard output clean for `workspace export > file.yml`.
+        configure_logging("warning")
+    elif args.command != "demo":
         configure_logging(args.log_level)
     try:
         return int(args.handler(args))
-    except ConfigurationError as exc:
+    except BorkerError as exc:
         print(f"borker: {exc}", file=sys.stderr)
         return 2
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from borker.errors import BorkerError
 
@@ -14,6 +14,7 @@ class ActionId(StrEnum):
     REJECT = "item_reject"
     EDIT = "item_edit"
     CANCEL = "item_cancel"
+    REGENERATE = "item_regenerate"
     VIEW_IN_POSTIZ = "item_view_in_postiz"
     VIEW_LIVE = "item_view_live"
 
@@ -35,8 +36,8 @@ class ItemRef(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: int
-    v: int
+    id: int = Field(ge=1, le=2**31 - 1)
+    v: int = Field(ge=1, le=2**31 - 1)
 
     def dump(self) -> str:
         return self.model_dump_json()
@@ -46,4 +47,7 @@ class ItemRef(BaseModel):
         try:
             return cls.model_validate_json(raw or "")
         except ValidationError:
-            raise BorkerError("This button is from an older version of Borker: run the command again.") from None
+            raise BorkerError(
+                "This button is not one Borker can read (it may come from an older version): "
+                "use `/borker queue` to find the item."
+            ) from None

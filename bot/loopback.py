@@ -138,9 +138,15 @@ class LoopbackStack:
         new_id = self.wait_until(
             lambda: next((i for i in self.item_ids() if i not in before), None), what="the new draft"
         )
-        return self.wait_until(
+        item = self.wait_until(
             lambda: (item := self.item(new_id)).slack_ts and item, what=f"the review message of item {new_id}"
         )
+        # The command's own reply comes last; waiting for it keeps later replies in order.
+        self.wait_until(
+            lambda: any(f"#{new_id}" in str(body.get("text", "")) for body in self.responses()),
+            what=f"the reply to the generate command of item {new_id}",
+        )
+        return item
 
     def click(self, item_id: int, action_id: str, **kwargs: Any) -> Any:
         item = self.item(item_id)

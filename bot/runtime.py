@@ -22,11 +22,13 @@ from borker.lifecycle import StaleItem
 from borker.postiz import PostizClient
 from borker.workflows import Workflows
 from bot.blocks.content import RenderContext
+from bot.blocks.text import escape, truncate
 from bot.notifier import SlackNotifier
 
 log = logging.getLogger(__name__)
 
 Reply = Callable[[str], Any]
+ERROR_TEXT_MAX = 2000
 
 
 @dataclass
@@ -78,7 +80,7 @@ class Runtime:
 def describe_error(exc: BaseException) -> str:
     """Turn an exception into the one sentence shown to the user; unknown errors get a logged error id."""
     if isinstance(exc, BorkerError):
-        return f":warning: {exc}"
+        return f":warning: {escape(truncate(str(exc), ERROR_TEXT_MAX))}"
     error_id = uuid.uuid4().hex[:8]
     log.error("unexpected error %s", error_id, exc_info=exc)
     return f":x: Something went wrong (error id {error_id}). The details are in Borker's log."

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 
 from slack_bolt import App
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -24,17 +25,33 @@ from bot.scheduler import build_scheduler
 log = logging.getLogger(__name__)
 
 MAX_WEBHOOK_BYTES = 1_000_000
+# Postiz sends one post per delivery (older versions a digest of an organization's
+# posts); far more than that is not a real delivery.
+MAX_WEBHOOK_POSTS = 1000
 
 
 def build_web_app(runtime: Runtime, *, bolt_app: App | None = None, run_scheduler: bool = True) -> Starlette:
     bolt = bolt_app or build_app(runtime)
     webhook_token = runtime.settings.webhook_token.get_secret_value()
+    verifier = SignatureVerifier(runtime.settings.slack_signing_secret.get_secret_value())
 
     async def slack_events(request: Request) -> Response:
         body = await request.body()
+        # Bolt parses the body before it checks the signature, so malformed
+        # unsigned requests would reach its parser; check the signature first.
+        if not verifier.is_valid(
+            body=body,
+            timestamp=request.headers.get("x-slack-request-timestamp", ""),
+            signature=request.headers.get("x-slack-signature", ""),
+        ):
+            return PlainTextResponse("invalid request signature", status_code=401)
+        try:
+            bolt_request = to_bolt_request(request, body)
+        except UnicodeDecodeError:
+            return PlainTextResponse("the request body is not UTF-8", status_code=400)
         # Bolt's dispatch blocks while it waits for ack(); run it off the event
         # loop so one slow listener cannot stall every other route.
-        response = await run_in_threadpool(bolt.dispatch, to_bolt_request(request, body))
+        response = await run_in_threadpool(bolt.dispatch, bolt_request)
         return to_starlette_response(response)
 
     async def postiz_webhook(request: Request) -> Response:
@@ -48,8 +65,12 @@ def build_web_app(runtime: Runtime, *, bolt_app: App | None = None, run_schedule
             payload = json.loads(body or b"[]")
         except json.JSONDecodeError as exc:
             return JSONResponse({"error": f"invalid JSON: {exc.msg} at position {exc.pos}"}, status_code=400)
+        except (UnicodeDecodeError, RecursionError):
+            return JSONResponse({"error": "invalid JSON: not UTF-8, or nested too deeply"}, status_code=400)
         if not isinstance(payload, list):
             return JSONResponse({"error": "expected a JSON array of posts"}, status_code=400)
+        if len(payload) > MAX_WEBHOOK_POSTS:
+            return JSONResponse({"error": f"too many posts: at most {MAX_WEBHOOK_POSTS} per call"}, status_code=413)
         try:
             report = await run_in_threadpool(runtime.workflows.handle_postiz_webhook, payload)
         except BorkerError as exc:

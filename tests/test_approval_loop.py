@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import httpx
 
 from borker.models import ContentStatus
-from borker.standins.openai_api import Fault
+from borker.standins.openai_api import Fault, draft_json
 from bot.ids import ActionId
 from bot.loopback import LoopbackStack
 
@@ -40,7 +41,7 @@ def test_draft_approve_schedule_publish(stack: LoopbackStack) -> None:
     item = stack.generate("x", "why we rewrote our scheduler")
     assert item.status == S.PENDING_REVIEW
     message = stack.message_of(item.id)
-    assert action_ids(message.blocks) == [ActionId.APPROVE, ActionId.EDIT, ActionId.REJECT]
+    assert action_ids(message.blocks) == [ActionId.APPROVE, ActionId.EDIT, ActionId.REGENERATE, ActionId.REJECT]
     assert message.text  # fallback text for notifications
 
     response = stack.click(item.id, ActionId.APPROVE)
@@ -132,8 +133,10 @@ def test_cancel_of_already_deleted_post(stack: LoopbackStack) -> None:
 
 def test_repeated_process_and_double_clicks(stack: LoopbackStack) -> None:
     items = [stack.generate("x", f"topic {n}") for n in range(2)]
+    # Every click carries the button as first shown, like four quick clicks in Slack.
+    shown = json.dumps({"id": items[0].id, "v": items[0].version})
     with ThreadPoolExecutor(max_workers=4) as pool:
-        clicks = [pool.submit(stack.click, items[0].id, ActionId.APPROVE) for _ in range(4)]
+        clicks = [pool.submit(stack.click, items[0].id, ActionId.APPROVE, value=shown) for _ in range(4)]
     assert all(click.result().status_code == 200 for click in clicks)
     stack.wait_for_status(items[0].id, S.APPROVED)
     stack.click(items[1].id, ActionId.APPROVE)
@@ -152,12 +155,13 @@ def test_repeated_process_and_double_clicks(stack: LoopbackStack) -> None:
     assert stack.postiz.create_count == 2
     assert len(stack.postiz.posts) == 2
     times = sorted(stack.item(item.id).scheduled_at for item in items)
-    assert times[1] - times[0] >= __import__("datetime").timedelta(minutes=stack.settings.min_gap_minutes)
+    # X's default minimum gap between two posts on one channel.
+    assert times[1] - times[0] >= timedelta(minutes=60)
 
 
 def test_llm_markup_is_escaped(stack: LoopbackStack) -> None:
     assert stack.openai is not None
-    stack.openai.script("Big news <!channel> read <https://evil.example|our docs> & more")
+    stack.openai.script(draft_json("Big news <!channel> read <https://evil.example|our docs> & more"))
     item = stack.generate("x", "launch")
     blocks = all_text(stack.message_of(item.id).blocks)
     assert "<!channel>" not in blocks
@@ -168,10 +172,11 @@ def test_llm_markup_is_escaped(stack: LoopbackStack) -> None:
 
 def test_over_limit_draft_cannot_be_approved(stack: LoopbackStack) -> None:
     assert stack.openai is not None
-    too_long = "word " * 80
+    too_long = draft_json("word " * 80)
     stack.openai.script(too_long, too_long)
     item = stack.generate("x", "long story")
-    assert item.problem and "over the limit of 280" in item.problem
+    assert item.problem is not None
+    assert "over the limit of 280" in item.problem
     blocks = stack.message_of(item.id).blocks
     assert ActionId.APPROVE not in action_ids(blocks)
     assert "Needs an edit" in all_text(blocks)
@@ -207,7 +212,7 @@ def test_stale_click_refreshes_message(stack: LoopbackStack) -> None:
     stack.wait_for_status(item.id, S.REJECTED)
     assert stack.click(item.id, ActionId.APPROVE, value=old_value).status_code == 200
     reply = stack.wait_until(lambda: stack.responses() and stack.responses()[-1]["text"], what="error reply")
-    assert "rejected, so it cannot become approved" in reply
+    assert "rejected, so it cannot be approved" in reply
     assert stack.item(item.id).status == S.REJECTED
 
 
@@ -228,8 +233,8 @@ def test_postiz_rejection_marks_failed(stack: LoopbackStack) -> None:
     item = stack.generate("linkedin", "validation")
     stack.click(item.id, ActionId.APPROVE)
     stack.wait_for_status(item.id, S.APPROVED)
-    # The next request after the integrations list is the create.
-    stack.postiz.fail_next(400, {"statusCode": 400, "provider": "linkedin", "name": "Acme", "message": "post is too long, please fix it"}, after=1)
+    # Process Approved reads the channels and Postiz's calendar, then creates.
+    stack.postiz.fail_next(400, {"statusCode": 400, "provider": "linkedin", "name": "Acme", "message": "post is too long, please fix it"}, after=2)
     stack.user.command("process")
     failed = stack.wait_for_status(item.id, S.FAILED)
     assert failed.failure_reason and "post is too long, please fix it" in failed.failure_reason
@@ -241,11 +246,11 @@ def test_rate_limit_defers_items(stack: LoopbackStack) -> None:
     stack.click(item.id, ActionId.APPROVE)
     stack.wait_for_status(item.id, S.APPROVED)
     stack.postiz.fail_next(429, {"statusCode": 429, "message": "ThrottlerException: Too Many Requests"},
-                           headers={"Retry-After": "1800"}, after=1)
+                           headers={"Retry-After": "1800"}, after=2)
     stack.user.command("process")
     summary = stack.wait_until(lambda: stack.responses() and stack.responses()[-1]["text"], what="summary")
-    assert "deferred until" in summary
-    assert "Postiz rate limit" in summary
+    assert "scheduled 0, deferred 1 until" in summary
+    assert summary.endswith("UTC (Postiz rate limit).")
     assert stack.item(item.id).status == S.APPROVED
 
 
@@ -324,7 +329,17 @@ def test_llm_failure_is_reported(stack: LoopbackStack) -> None:
     stack.user.command("generate x failing model")
     reply = stack.wait_until(lambda: stack.responses() and stack.responses()[-1]["text"], what="error reply")
     assert reply.startswith(":warning:")
-    assert stack.item_ids() == []
+    # The failure is kept as an item, so the reason stays visible and Regenerate can retry.
+    [item_id] = stack.item_ids()
+    failed = stack.wait_for_status(item_id, S.FAILED)
+    assert failed.failure_reason is not None
+    assert failed.failure_reason.startswith("Generation failed:")
+    assert ActionId.REGENERATE in action_ids(stack.message_of(item_id).blocks)
+
+    stack.click(item_id, ActionId.REGENERATE)
+    regenerated = stack.wait_for_status(item_id, S.PENDING_REVIEW)
+    assert regenerated.text
+    assert regenerated.audit[-1].reason == "regenerated after a failure"
 
 
 def test_status_queue_home_and_health(stack: LoopbackStack) -> None:
@@ -345,7 +360,7 @@ def test_timed_out_create_is_not_sent_twice(database_url: str) -> None:
         stack.click(item.id, ActionId.APPROVE)
         stack.wait_for_status(item.id, S.APPROVED)
         # Postiz creates the post, but only after the client has given up.
-        stack.postiz.delay_next(1.5, after=1)
+        stack.postiz.delay_next(1.5, after=2)
         first = stack.runtime.workflows.process_approved()
         assert first.scheduled == []
         assert "Borker will check Postiz" in first.skipped[0][1]
@@ -364,7 +379,7 @@ def test_failed_create_is_sent_again(stack: LoopbackStack) -> None:
     item = stack.generate("linkedin", "flaky postiz")
     stack.click(item.id, ActionId.APPROVE)
     stack.wait_for_status(item.id, S.APPROVED)
-    stack.postiz.fail_next(502, {"statusCode": 502, "message": "Bad Gateway"}, after=1)
+    stack.postiz.fail_next(502, {"statusCode": 502, "message": "Bad Gateway"}, after=2)
     first = stack.runtime.workflows.process_approved()
     assert first.scheduled == []
     assert stack.postiz.create_count == 0
@@ -378,7 +393,7 @@ def test_reject_while_send_unconfirmed(stack: LoopbackStack) -> None:
     item = stack.generate("x", "reject during send")
     stack.click(item.id, ActionId.APPROVE)
     stack.wait_for_status(item.id, S.APPROVED)
-    stack.postiz.fail_next(503, {"statusCode": 503, "message": "Service Unavailable"}, after=1)
+    stack.postiz.fail_next(503, {"statusCode": 503, "message": "Service Unavailable"}, after=2)
     stack.runtime.workflows.process_approved()
     current = stack.item(item.id)
     stack.user.click(current.slack_channel, current.slack_ts, ActionId.REJECT,

@@ -24,7 +24,7 @@ def test_serve_names_invalid_setting() -> None:
     env = {
         "SLACK_BOT_TOKEN": "xoxb-1",
         "SLACK_SIGNING_SECRET": "s",
-        "BORKER_REVIEW_CHANNEL": "C1",
+        "BORKER_REVIEW_CHANNEL": "C0REVIEW",
         "BORKER_WEBHOOK_TOKEN": "0123456789abcdef0123",
         "BORKER_TIMEZONE": "Mars/Olympus",
     }
@@ -37,7 +37,7 @@ def test_serve_names_invalid_setting() -> None:
 
 
 def test_short_webhook_token_rejected() -> None:
-    env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "BORKER_REVIEW_CHANNEL": "C1",
+    env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "BORKER_REVIEW_CHANNEL": "C0REVIEW",
            "BORKER_WEBHOOK_TOKEN": "short"}
     result = run_borker("serve", env=env)
     assert result.returncode == 2

@@ -6,13 +6,28 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from borker.drafting import check_content
 from borker.models import AuditEntry, ContentItem, ContentStatus, Platform
-from borker.platforms import check_text
+from borker.platforms import ContentType
 from borker.postiz import preview_url
-from bot.blocks.text import FALLBACK_TEXT_MAX, chunks, escape, local_time, mention, truncate
+from bot.blocks.text import (
+    BUTTON_URL_MAX,
+    FALLBACK_TEXT_MAX,
+    SECTION_TEXT_MAX,
+    chunks,
+    escape,
+    local_time,
+    mention,
+    truncate,
+    truncate_markup,
+)
 from bot.ids import ActionId, BlockId, ItemRef
 
 S = ContentStatus
+
+# Slack allows 50 blocks per message and about 12,000 characters of text in all;
+# four sections of 3,000 cover every single post (LinkedIn's limit is 3,000).
+MAX_TEXT_SECTIONS = 4
 
 STATUS_LABELS = {
     S.DRAFT: "Draft",
@@ -54,11 +69,18 @@ def _link_button(text: str, action: ActionId, url: str) -> dict[str, Any]:
 
 
 def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate_markup(text, SECTION_TEXT_MAX)}]}
 
 
 def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate_markup(text, SECTION_TEXT_MAX)}}
+
+
+def _web_url(url: str | None) -> str | None:
+    """Return ``url`` if it is an http(s) link that fits a button, else None."""
+    if url and url.startswith(("https://", "http://")) and len(url) <= BUTTON_URL_MAX:
+        return url
+    return None
 
 
 def render_item(item: ContentItem, decision: AuditEntry | None, context: RenderContext) -> RenderedMessage:
@@ -66,15 +88,24 @@ def render_item(item: ContentItem, decision: AuditEntry | None, context: RenderC
     platform = Platform(item.platform)
     status = ContentStatus(item.status)
     ref = ItemRef(id=item.id, v=item.version)
-    check = check_text(platform, item.text)
+    check = check_content(ContentType(item.content_type), item.text)
 
     blocks: list[dict[str, Any]] = [
         _section(f"*{platform.label} · {escape(item.content_type)}* — {STATUS_LABELS[status]} · item #{item.id}"),
     ]
-    blocks.extend(_section(escape(piece) or " ") for piece in chunks(item.text or "(empty)"))
-    blocks.append(
-        _context(f"Topic: {escape(item.topic) or '—'} · {check.length}/{check.limit} {check.unit}")
-    )
+    if item.text:
+        pieces = chunks(item.text)
+        blocks.extend(_section(escape(piece) or " ") for piece in pieces[:MAX_TEXT_SECTIONS])
+        if len(pieces) > MAX_TEXT_SECTIONS:
+            blocks.append(_context(f"… the text goes on for {len(item.text):,} characters; open Edit to see all of it."))
+        measure = f" · {check.length}/{check.limit} {check.unit}"
+    else:
+        measure = ""
+    if item.selection_reason:
+        why = f"Why this topic: {escape(item.selection_reason)}"
+    else:
+        why = f"Topic: {escape(item.topic) or '—'}"
+    blocks.append(_context(why + measure))
     if item.problem and status in (S.PENDING_REVIEW, S.FAILED):
         blocks.append(_section(f":warning: *Needs an edit:* {escape(item.problem)}. Approve is disabled until it is fixed."))
 
@@ -91,8 +122,19 @@ def _status_blocks(
 
     if status == S.PENDING_REVIEW:
         buttons = [] if item.problem else [_button("Approve", ActionId.APPROVE, ref, "primary")]
-        buttons += [_button("Edit", ActionId.EDIT, ref), _button("Reject", ActionId.REJECT, ref, "danger")]
+        buttons += [
+            _button("Edit", ActionId.EDIT, ref),
+            _button("Regenerate", ActionId.REGENERATE, ref),
+            _button("Reject", ActionId.REJECT, ref, "danger"),
+        ]
         return [{"type": "actions", "block_id": BlockId.ITEM_ACTIONS, "elements": buttons}]
+    if status == S.APPROVED and decision is not None and decision.reason == "auto-approved":
+        # Auto-approved items skipped review, so they stay rejectable until scheduled.
+        return [
+            _context(f":robot_face: Auto-approved on {when}. Process Approved will schedule it."),
+            {"type": "actions", "block_id": BlockId.ITEM_ACTIONS,
+             "elements": [_button("Reject", ActionId.REJECT, ref, "danger")]},
+        ]
     if status == S.APPROVED:
         if decision is not None and decision.from_status == S.SCHEDULED:
             return [_context(f":leftwards_arrow_with_hook: Scheduling cancelled by {who} on {when}; "
@@ -104,7 +146,7 @@ def _status_blocks(
     if status == S.SCHEDULED and item.scheduled_at and item.postiz_id:
         badge = preview_url(context.postiz_frontend_url, item.postiz_id)
         return [
-            _context(f":calendar: Scheduled for *{local_time(item.scheduled_at, context.zone)}* ({context.zone.key}) by {who}."),
+            _context(f":calendar: Scheduled for *{local_time(item.scheduled_at, context.zone)}* by {who}."),
             {
                 "type": "actions",
                 "block_id": BlockId.ITEM_ACTIONS,
@@ -117,8 +159,9 @@ def _status_blocks(
     if status == S.PUBLISHED:
         blocks = [_context(f":rocket: Published on {when}.")]
         elements = []
-        if item.release_url:
-            elements.append(_link_button("View live post", ActionId.VIEW_LIVE, item.release_url))
+        live_url = _web_url(item.release_url)
+        if live_url:
+            elements.append(_link_button("View live post", ActionId.VIEW_LIVE, live_url))
         if item.postiz_id:
             elements.append(
                 _link_button("View in Postiz", ActionId.VIEW_IN_POSTIZ, preview_url(context.postiz_frontend_url, item.postiz_id))
@@ -128,12 +171,12 @@ def _status_blocks(
         return blocks
     if status == S.FAILED:
         reason = escape(item.failure_reason or "no reason reported")
+        buttons = [_button("Edit", ActionId.EDIT, ref)] if item.text else []
+        if item.postiz_id is None:
+            buttons.append(_button("Regenerate", ActionId.REGENERATE, ref))
+        buttons.append(_button("Reject", ActionId.REJECT, ref, "danger"))
         return [
             _section(f":x: *Failed* on {when}: {reason}"),
-            {
-                "type": "actions",
-                "block_id": BlockId.ITEM_ACTIONS,
-                "elements": [_button("Edit", ActionId.EDIT, ref), _button("Reject", ActionId.REJECT, ref, "danger")],
-            },
+            {"type": "actions", "block_id": BlockId.ITEM_ACTIONS, "elements": buttons},
         ]
     return []

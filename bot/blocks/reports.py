@@ -4,37 +4,71 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from borker.content import DailyReport
 from borker.models import ContentItem, ContentStatus, Platform
-from borker.workflows import ProcessReport
+from borker.processing import ProcessReport
 from bot.blocks.content import STATUS_LABELS
 from bot.blocks.text import escape, local_time, truncate
 
 HELP_TEXT = """*Borker* drafts posts, you approve them here, and Postiz publishes them.
-• `/borker generate <x|linkedin|farcaster> <topic>`: draft one post for review
+• `/borker generate`: draft one post for each of today's calendar slots
+• `/borker generate <x|linkedin|farcaster> <topic>`: draft one post on a topic of your choice
 • `/borker process`: schedule every approved item in Postiz now
+• `/borker process --dry-run`: show the times Process Approved would pick, without sending anything
 • `/borker queue`: list items waiting for review, approved, scheduled or failed
 • `/borker status`: counts by status and configuration checks
 • `/borker help`: this message"""
 
 
 def process_summary(report: ProcessReport, zone: ZoneInfo) -> str:
-    """One plain summary of a Process Approved run: scheduled, skipped and why."""
+    """One plain summary of a Process Approved run: scheduled, deferred, skipped and why."""
     if report.error:
         return f":x: Process Approved stopped: {escape(report.error)}"
-    lines = [f"*Process Approved:* scheduled {len(report.scheduled)}, skipped {len(report.skipped)}"
-             f", failed {len(report.failed)}, deferred {len(report.deferred)}."]
+    if report.dry_run:
+        return _dry_run_summary(report, zone)
+    headline = f"*Process Approved:* scheduled {len(report.scheduled)}"
+    if report.deferred_until is not None:
+        deferred_until = report.deferred_until.astimezone(zone)
+        headline += f", deferred {len(report.deferred)} until {deferred_until:%H:%M} {deferred_until.tzname()} (Postiz rate limit)"
+    if report.skipped:
+        headline += f", skipped {len(report.skipped)}"
+    if report.failed:
+        headline += f", failed {len(report.failed)}"
+    lines = [headline + "."]
     for item_id, when in report.scheduled:
         lines.append(f"• #{item_id} scheduled for {local_time(when, zone)}")
-    for item_id, reason in report.skipped:
-        lines.append(f"• #{item_id} skipped: {escape(reason)}")
-    for item_id, reason in report.failed:
-        lines.append(f"• #{item_id} failed: {escape(reason)}")
-    if report.deferred_until:
-        lines.append(
-            f"• {len(report.deferred)} deferred until {local_time(report.deferred_until, zone)} (Postiz rate limit)"
-        )
-    if len(lines) == 1 and not report.deferred:
-        lines[0] = "*Process Approved:* nothing to schedule: no approved items are waiting."
+    lines.extend(_problems(report))
+    if not (report.scheduled or report.deferred or report.skipped or report.failed):
+        return "*Process Approved:* nothing to schedule: no approved items are waiting."
+    return "\n".join(lines)
+
+
+def _dry_run_summary(report: ProcessReport, zone: ZoneInfo) -> str:
+    lines = [f"*Process Approved, dry run:* {len(report.planned)} would be scheduled; nothing was sent to Postiz."]
+    for item_id, when in report.planned:
+        lines.append(f"• #{item_id} would go out {local_time(when, zone)}")
+    lines.extend(_problems(report))
+    if len(lines) == 1 and not report.planned:
+        return "*Process Approved, dry run:* nothing to schedule: no approved items are waiting."
+    return "\n".join(lines)
+
+
+def _problems(report: ProcessReport) -> list[str]:
+    lines = [f"• #{item_id} skipped: {escape(reason)}" for item_id, reason in report.skipped]
+    lines += [f"• #{item_id} failed: {escape(reason)}" for item_id, reason in report.failed]
+    return lines
+
+
+def daily_summary(report: DailyReport) -> str:
+    """Summary of a daily generation run, with every reason a slot got no draft."""
+    if report.blocked:
+        return ":x: Daily generation did not run:\n" + "\n".join(f"• {escape(line)}" for line in report.blocked)
+    total = len(report.generated) + len(report.flagged)
+    lines = [f"*Daily generation for {report.day:%a %-d %b}:* complete: {total} items generated"
+             + (f", {len(report.flagged)} flagged for an edit" if report.flagged else "")
+             + (f", {len(report.failed)} failed" if report.failed else "") + "."]
+    lines += [f"• #{item_id} failed: {escape(reason)}" for item_id, reason in report.failed]
+    lines += [f"• {escape(reason)}" for reason in report.skipped]
     return "\n".join(lines)
 
 
@@ -45,7 +79,7 @@ def status_summary(counts: dict[ContentStatus, int], checks: list[str]) -> str:
     return "\n".join(lines)
 
 
-def queue_summary(items: list[ContentItem], zone: ZoneInfo) -> str:
+def queue_summary(items: list[ContentItem], total: int, zone: ZoneInfo) -> str:
     if not items:
         return "The queue is empty: nothing is waiting for review, approved, scheduled or failed."
     lines = ["*Queue*"]
@@ -56,4 +90,6 @@ def queue_summary(items: list[ContentItem], zone: ZoneInfo) -> str:
             f"• #{item.id} {label} · {STATUS_LABELS[ContentStatus(item.status)]}{when}: "
             f"{escape(truncate(item.text.replace(chr(10), ' '), 80))}"
         )
+    if total > len(items):
+        lines.append(f"… and {total - len(items)} more.")
     return "\n".join(lines)

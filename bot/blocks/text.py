@@ -10,6 +10,7 @@ SECTION_TEXT_MAX = 3000
 MESSAGE_BLOCKS_MAX = 50
 FALLBACK_TEXT_MAX = 300
 BUTTON_TEXT_MAX = 75
+BUTTON_URL_MAX = 3000
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
@@ -47,6 +48,17 @@ def chunks(text: str, size: int = SECTION_TEXT_MAX) -> list[str]:
 
 def truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def truncate_markup(mrkdwn: str, limit: int) -> str:
+    """Shorten escaped mrkdwn to ``limit`` characters without cutting an entity such as ``&amp;`` in half."""
+    if len(mrkdwn) <= limit:
+        return mrkdwn
+    cut = mrkdwn[: limit - 1]
+    ampersand = cut.rfind("&")
+    if ampersand != -1 and ";" not in cut[ampersand:]:
+        cut = cut[:ampersand]
+    return cut + "…"
 
 
 def local_time(moment: datetime, zone: ZoneInfo) -> str:

@@ -54,6 +54,17 @@ def register(app: App, runtime: Runtime) -> None:
         # Cancel calls Postiz, so it runs on the worker pool.
         runtime.submit(cancel_item, ephemeral(respond))
 
+    @app.action(ActionId.REGENERATE)
+    def regenerate(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+
+        def regenerate_item() -> None:
+            ref = ItemRef.parse(action.get("value"))
+            workflows.regenerate(item_id=ref.id, version=ref.v, actor=body["user"]["id"])
+
+        # The LLM is slow, so this runs on the worker pool.
+        runtime.submit(regenerate_item, ephemeral(respond))
+
     @app.action(ActionId.EDIT)
     def edit(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()

@@ -7,7 +7,6 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from borker.preflight import configuration_checks
 from bot.blocks.home import home_view
 from bot.runtime import Runtime
 
@@ -18,10 +17,12 @@ def register(app: App, runtime: Runtime) -> None:
         # Match every tab and branch here: an unmatched event gets a 404 and Slack retries it.
         if event.get("tab") != "home":
             return
+        queue, total = runtime.workflows.queue(limit=15)
         view = home_view(
             counts=runtime.workflows.counts_by_status(),
-            queue=runtime.workflows.queue(limit=15),
-            checks=configuration_checks(runtime.settings),
+            queue=queue,
+            total=total,
+            checks=[check.line for check in runtime.workflows.preflight()],
             zone=runtime.settings.zone,
         )
         client.views_publish(user_id=event["user"], view=view)

@@ -19,7 +19,7 @@ def register(app: App, runtime: Runtime) -> None:
     def edit_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         ref = ItemRef.parse(view.get("private_metadata"))
         text = submitted_text(view)
-        problem = workflows.edit_problem(item_id=ref.id, text=text)
+        problem = workflows.edit_problem(item_id=ref.id, version=ref.v, text=text)
         if problem:
             ack(response_action="errors", errors={BlockId.EDIT_TEXT: problem})
             return
