@@ -36,11 +36,13 @@ def _plain(mrkdwn: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-def _describe_message(blocks: list[dict[str, Any]]) -> str:
+def _describe_message(blocks: list[dict[str, Any]], *, with_text: bool = True) -> str:
+    """Print a message as a reviewer reads it; without the post text, only its header and status."""
     lines: list[str] = []
-    for block in blocks:
+    for index, block in enumerate(blocks):
         if block["type"] == "section":
-            lines.append(_plain(block["text"]["text"]))
+            if with_text or index == 0 or block["text"]["text"].startswith((":warning:", ":x:")):
+                lines.append(_plain(block["text"]["text"]))
         elif block["type"] == "context":
             lines.append(_plain(" ".join(element["text"] for element in block["elements"])))
         elif block["type"] == "actions":
@@ -55,6 +57,16 @@ def _describe_message(blocks: list[dict[str, Any]]) -> str:
 def _expect(condition: bool, message: str) -> None:
     if not condition:
         raise DemoFailed(message)
+
+
+def _command_reply(stack: LoopbackStack, text: str) -> str:
+    """Run a slash command that answers later, and return that answer as plain text."""
+    before = len(stack.responses())
+    stack.user.command(text).raise_for_status()
+    reply = stack.wait_until(
+        lambda: len(stack.responses()) > before and stack.responses()[-1], what=f"the reply to /borker {text}"
+    )
+    return _plain(str(reply.get("text", "")))
 
 
 def run_demo(*, verbose: bool = False) -> int:
@@ -95,33 +107,33 @@ def _run(stack: LoopbackStack, use_real_openai: bool) -> None:
     for item in (x_item, linkedin_item):
         stack.click(item.id, ActionId.APPROVE).raise_for_status()
         approved = stack.wait_for_status(item.id, S.APPROVED)
-        _say(f"Approve #{approved.id}", _describe_message(stack.message_of(item.id).blocks))
+        _say(f"Approve #{approved.id}", _describe_message(stack.message_of(item.id).blocks, with_text=False))
     stack.click(farcaster_item.id, ActionId.REJECT).raise_for_status()
     stack.wait_for_status(farcaster_item.id, S.REJECTED)
-    _say(f"Reject #{farcaster_item.id}", _describe_message(stack.message_of(farcaster_item.id).blocks))
+    _say(f"Reject #{farcaster_item.id}", _describe_message(stack.message_of(farcaster_item.id).blocks, with_text=False))
 
-    replies_before = len(stack.responses())
-    stack.user.command("process").raise_for_status()
-    summary = stack.wait_until(
-        lambda: len(stack.responses()) > replies_before and stack.responses()[-1], what="the process summary"
-    )
-    _say("/borker process", _plain(summary.get("text", "")))
+    _say("/borker process --dry-run", _command_reply(stack, "process --dry-run"))
+    _expect(stack.postiz.create_count == 0, "a dry run sent a post to Postiz")
+
+    _say("/borker process", _command_reply(stack, "process"))
     for item in (x_item, linkedin_item):
         scheduled = stack.wait_for_status(item.id, S.SCHEDULED)
-        _say(f"Message of #{scheduled.id} after scheduling", _describe_message(stack.message_of(item.id).blocks))
+        _say(
+            f"Message of #{scheduled.id} after scheduling",
+            _describe_message(stack.message_of(item.id).blocks, with_text=False),
+        )
     _expect(stack.postiz.create_count == 2, f"expected 2 Postiz posts, found {stack.postiz.create_count}")
 
-    stack.user.command("process").raise_for_status()
-    stack.wait_until(lambda: len(stack.responses()) >= replies_before + 2, what="the second process summary")
+    again = _command_reply(stack, "process")
     _expect(stack.postiz.create_count == 2, "a second Process Approved run created another Postiz post")
-    _say("/borker process again", "No new Postiz posts: each approved item has exactly one.")
+    _say("/borker process again", f"{again}\nPostiz still has {stack.postiz.create_count} posts: one per approved item.")
 
     x_now = stack.item(x_item.id)
     stack.postiz.publish(x_now.postiz_id)
     published = stack.wait_for_status(x_item.id, S.PUBLISHED)
     _say(
-        f"Postiz publishes #{published.id} and calls the webhook",
-        _describe_message(stack.message_of(x_item.id).blocks),
+        f"Postiz publishes #{published.id} and calls the webhook (the stand-in publishes now, not at the planned time)",
+        _describe_message(stack.message_of(x_item.id).blocks, with_text=False),
     )
 
     stack.click(linkedin_item.id, ActionId.CANCEL).raise_for_status()
@@ -129,7 +141,11 @@ def _run(stack: LoopbackStack, use_real_openai: bool) -> None:
         lambda: (item := stack.item(linkedin_item.id)).status == S.APPROVED and item.postiz_id is None and item,
         what="the cancel",
     )
-    _say(f"Cancel #{cancelled.id}", _describe_message(stack.message_of(linkedin_item.id).blocks))
+    _expect(not stack.postiz.posts.get(str(stack.item(linkedin_item.id).postiz_id)), "the cancelled post is still in Postiz")
+    _say(
+        f"Cancel #{cancelled.id}: its Postiz post is deleted",
+        _describe_message(stack.message_of(linkedin_item.id).blocks, with_text=False),
+    )
 
     _say("Audit trail of #%d" % x_item.id, "\n".join(
         f"{entry.at:%H:%M:%S} {entry.actor}: {entry.from_status or '—'} → {entry.to_status} ({entry.reason})"

@@ -49,7 +49,9 @@ class LoopbackStack:
         self.database_url = database_url or f"sqlite:///{Path(self._tmp.name) / 'borker.db'}"
         self.webhook_token = secrets.token_urlsafe(24)
         self.slack = SlackStandin().start()
-        self.postiz = PostizStandin(api_key=POSTIZ_KEY, frontend_url="http://127.0.0.1/postiz").start()
+        self.postiz = PostizStandin(api_key=POSTIZ_KEY).start()
+        # The stand-in serves the public preview pages itself, so badge links open.
+        self.postiz.frontend_url = self.postiz.url
         self.openai: OpenAIStandin | None = None if use_real_openai else OpenAIStandin().start()
         overrides: dict[str, Any] = {
             "SLACK_BOT_TOKEN": "xoxb-loopback",
@@ -58,7 +60,7 @@ class LoopbackStack:
             "BORKER_REVIEW_CHANNEL": REVIEW_CHANNEL,
             "POSTIZ_API_URL": self.postiz.base_url,
             "POSTIZ_API_KEY": POSTIZ_KEY,
-            "POSTIZ_FRONTEND_URL": "http://127.0.0.1/postiz",
+            "POSTIZ_FRONTEND_URL": self.postiz.url,
             "BORKER_WEBHOOK_TOKEN": self.webhook_token,
             "BORKER_DATABASE_URL": self.database_url,
             "BORKER_LLM_MODEL": "borker-sample",

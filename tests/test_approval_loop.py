@@ -55,9 +55,12 @@ def test_draft_approve_schedule_publish(stack: LoopbackStack) -> None:
     scheduled = stack.wait_for_status(item.id, S.SCHEDULED)
     assert scheduled.postiz_id
     assert scheduled.scheduled_at is not None
-    badge = f"http://127.0.0.1/postiz/p/{scheduled.postiz_id}?share=true"
+    badge = f"{stack.postiz.url}/p/{scheduled.postiz_id}?share=true"
     blocks = stack.message_of(item.id).blocks
     assert badge in all_text(blocks)
+    preview = httpx.get(badge)
+    assert preview.status_code == 200
+    assert "QUEUE" in preview.text
     assert ActionId.CANCEL in action_ids(blocks)
     summary = stack.wait_until(lambda: stack.responses() and stack.responses()[-1]["text"], what="summary")
     assert "scheduled 1" in summary

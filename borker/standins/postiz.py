@@ -214,6 +214,9 @@ class _PostizHandler(JsonHandler):
     disable_nagle_algorithm = True
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        if self.path_only.startswith("/p/"):
+            self.server.serve_preview(self)
+            return
         self.server.handle_request_from(self)
 
     def do_POST(self) -> None:  # noqa: N802
@@ -392,6 +395,26 @@ class PostizStandin(LoopbackServer):
         if isinstance(sys.exc_info()[1], ConnectionError):
             return
         super().handle_error(request, client_address)
+
+    def serve_preview(self, handler: JsonHandler) -> None:
+        """Serve the public preview page at ``/p/<postId>``, a small stand-in for Postiz's frontend page."""
+        post_id = handler.path_only.removeprefix("/p/")
+        post = self.posts.get(post_id)
+        if post is None:
+            body, status = "<h1>Post not found</h1>", 404
+        else:
+            body = (
+                f"<h1>{html.escape(str(post.get('integration', {}).get('name', 'Post')))}</h1>"
+                f"<p>{html.escape(str(post.get('state')))} · {html.escape(str(post.get('publishDate')))}</p>"
+                f"<pre>{html.escape(str(post.get('content')))}</pre>"
+            )
+            status = 200
+        raw = f"<!doctype html><title>Postiz preview</title>{body}".encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "text/html; charset=utf-8")
+        handler.send_header("Content-Length", str(len(raw)))
+        handler.end_headers()
+        handler.wfile.write(raw)
 
     def handle_request_from(self, handler: JsonHandler) -> None:
         """Read, record and respond to one request in Postiz's order: routing, auth, throttle, route."""

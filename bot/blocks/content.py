@@ -29,6 +29,8 @@ S = ContentStatus
 # four sections of 3,000 cover every single post (LinkedIn's limit is 3,000).
 MAX_TEXT_SECTIONS = 4
 
+CONTENT_TYPE_NOUNS = {"x-post": "post", "x-thread": "thread", "linkedin-post": "post", "farcaster-cast": "cast"}
+
 STATUS_LABELS = {
     S.DRAFT: "Draft",
     S.PENDING_REVIEW: "Pending review",
@@ -91,7 +93,7 @@ def render_item(item: ContentItem, decision: AuditEntry | None, context: RenderC
     check = check_content(ContentType(item.content_type), item.text)
 
     blocks: list[dict[str, Any]] = [
-        _section(f"*{platform.label} · {escape(item.content_type)}* — {STATUS_LABELS[status]} · item #{item.id}"),
+        _section(f"*{platform.label} {CONTENT_TYPE_NOUNS.get(item.content_type, 'post')}* — {STATUS_LABELS[status]} · item #{item.id}"),
     ]
     if item.text:
         pieces = chunks(item.text)
@@ -137,9 +139,13 @@ def _status_blocks(
         ]
     if status == S.APPROVED:
         if decision is not None and decision.from_status == S.SCHEDULED:
-            return [_context(f":leftwards_arrow_with_hook: Scheduling cancelled by {who} on {when}; "
-                             "the Postiz post was deleted. The item is approved again and Process Approved "
-                             "will schedule it at a new time.")]
+            return [
+                _context(f":leftwards_arrow_with_hook: Scheduling cancelled by {who} on {when}; the Postiz post "
+                         "was deleted. The item is approved again, so Process Approved will schedule it at a new "
+                         "time unless you reject it."),
+                {"type": "actions", "block_id": BlockId.ITEM_ACTIONS,
+                 "elements": [_button("Reject", ActionId.REJECT, ref, "danger")]},
+            ]
         return [_context(f":white_check_mark: Approved by {who} on {when}. Process Approved will schedule it.")]
     if status == S.REJECTED:
         return [_context(f":no_entry_sign: Rejected by {who} on {when}.")]
