@@ -11,6 +11,7 @@ import secrets
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,11 +19,12 @@ from sqlalchemy import select
 
 from borker.config import Settings, load_settings
 from borker.db import unit_of_work
-from borker.models import ContentItem
+from borker.models import ContentItem, utcnow
 from borker.standins.openai_api import OpenAIStandin
 from borker.standins.postiz import PostizStandin
 from borker.standins.slack_api import SlackStandin
 from borker.standins.slack_user import SlackUser
+from borker.workspace import parse_workspace_data, save_workspace
 from bot.runtime import Runtime, build_runtime
 from bot.server import build_web_app
 from bot.serving import BackgroundServer
@@ -43,6 +45,7 @@ class LoopbackStack:
         database_url: str | None = None,
         use_real_openai: bool = False,
         run_scheduler: bool = False,
+        clock: Callable[[], datetime] = utcnow,
         **setting_overrides: Any,
     ) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="borker-")
@@ -75,7 +78,7 @@ class LoopbackStack:
                 overrides["OPENAI_BASE_URL"] = os.environ["OPENAI_BASE_URL"]
         overrides.update(setting_overrides)
         self.settings: Settings = load_settings(**overrides)
-        self.runtime: Runtime = build_runtime(self.settings)
+        self.runtime: Runtime = build_runtime(self.settings, clock=clock)
         self.server = BackgroundServer(build_web_app(self.runtime, run_scheduler=run_scheduler)).start()
         self.webhook_url = f"{self.server.url}/webhooks/postiz/{self.webhook_token}"
         self.postiz.webhook_urls.append(self.webhook_url)
@@ -95,6 +98,11 @@ class LoopbackStack:
             if standin is not None:
                 standin.stop()
         self._tmp.cleanup()
+
+    def configure_workspace(self, data: dict[str, Any]) -> None:
+        """Validate and store a workspace configuration, as ``borker workspace import`` does."""
+        with unit_of_work(self.runtime.sessions) as session:
+            save_workspace(session, parse_workspace_data(data), actor="loopback")
 
     # Reading state
 

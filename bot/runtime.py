@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from slack_sdk import WebClient
@@ -19,6 +20,7 @@ from borker.db import create_db_engine, migrate, session_factory
 from borker.errors import BorkerError, IllegalTransition
 from borker.generation import DraftGenerator
 from borker.lifecycle import StaleItem
+from borker.models import utcnow
 from borker.postiz import PostizClient
 from borker.workflows import Workflows
 from bot.blocks.content import RenderContext
@@ -86,7 +88,9 @@ def describe_error(exc: BaseException) -> str:
     return f":x: Something went wrong (error id {error_id}). The details are in Borker's log."
 
 
-def build_runtime(settings: Settings, *, client: WebClient | None = None) -> Runtime:
+def build_runtime(
+    settings: Settings, *, client: WebClient | None = None, clock: Callable[[], datetime] = utcnow
+) -> Runtime:
     engine = create_db_engine(settings.database_url)
     migrate(engine)
     sessions = session_factory(engine)
@@ -124,7 +128,7 @@ def build_runtime(settings: Settings, *, client: WebClient | None = None) -> Run
         )
 
     workflows = Workflows(
-        settings=settings, sessions=sessions, postiz=postiz, generator=generator, notifier=notifier
+        settings=settings, sessions=sessions, postiz=postiz, generator=generator, notifier=notifier, clock=clock
     )
     executor = ThreadPoolExecutor(max_workers=settings.worker_threads, thread_name_prefix="borker-worker")
     return Runtime(
