@@ -39,11 +39,15 @@ def build_web_app(runtime: Runtime, *, bolt_app: App | None = None, run_schedule
         body = await request.body()
         # Bolt parses the body before it checks the signature, so malformed
         # unsigned requests would reach its parser; check the signature first.
-        if not verifier.is_valid(
-            body=body,
-            timestamp=request.headers.get("x-slack-request-timestamp", ""),
-            signature=request.headers.get("x-slack-signature", ""),
-        ):
+        try:
+            valid = verifier.is_valid(
+                body=body,
+                timestamp=request.headers.get("x-slack-request-timestamp", ""),
+                signature=request.headers.get("x-slack-signature", ""),
+            )
+        except ValueError:  # a missing or non-numeric timestamp, or a body that is not UTF-8
+            valid = False
+        if not valid:
             return PlainTextResponse("invalid request signature", status_code=401)
         try:
             bolt_request = to_bolt_request(request, body)

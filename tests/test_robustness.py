@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from borker.models import ContentItem, ContentStatus, utcnow
+from borker.processing import MAX_UNCONFIRMED_SENDS
 from borker.standins.openai_api import Fault
 from bot.blocks.text import SECTION_TEXT_MAX
 from bot.ids import ActionId
@@ -24,7 +25,7 @@ from bot.loopback import POSTIZ_KEY, REVIEW_CHANNEL, LoopbackStack
 
 S = ContentStatus
 
-# A 402 body in the shape Postiz Cloud sends when the plan allows no more posts.
+# A 402 body with the ``message`` field that Borker's Postiz client reports for a plan limit.
 PLAN_LIMIT_BODY = {"statusCode": 402, "message": "You have reached the maximum number of posts for your plan"}
 
 
@@ -103,18 +104,20 @@ def schedule(stack: LoopbackStack, platform: str, topic: str) -> ContentItem:
 def test_cancel_after_publish_keeps_post(stack: LoopbackStack) -> None:
     scheduled = schedule(stack, "x", "cancel too late")
     assert scheduled.postiz_id is not None
-    # Without the webhook, Borker still believes the post is scheduled when Cancel arrives.
+    # Without the webhook, Borker still has the item as scheduled when Cancel arrives.
     stack.postiz.webhook_urls.clear()
     release_url = stack.postiz.publish(scheduled.postiz_id)["releaseURL"]
     assert stack.item(scheduled.id).status == S.SCHEDULED
 
     seen = len(stack.responses())
     stack.click(scheduled.id, ActionId.CANCEL)
+    published = stack.wait_until(
+        lambda: (current := stack.item(scheduled.id)).status != S.SCHEDULED and current, what="the Cancel click"
+    )
+    assert published.status == S.PUBLISHED
     reply = next_reply(stack, seen)
     assert "already published" in reply
     assert "cannot unpublish" in reply
-
-    published = stack.wait_for_status(scheduled.id, S.PUBLISHED)
     assert published.release_url == release_url
     assert published.postiz_id == scheduled.postiz_id
     assert published.claimed_until is None
@@ -133,8 +136,8 @@ def test_cancel_after_publish_keeps_post(stack: LoopbackStack) -> None:
 
 def test_plan_limit_rejections_stay_retryable(stack: LoopbackStack) -> None:
     item = approve(stack, "linkedin", "plan limit")
-    # More rejections than the limit on unconfirmed creates: a definite "no" must not count towards it.
-    for _ in range(4):
+    # One run more than the limit on unconfirmed creates, which a definite rejection must not count towards.
+    for _ in range(MAX_UNCONFIRMED_SENDS + 1):
         stack.postiz.fail_next(402, PLAN_LIMIT_BODY, after=2)
         report = stack.runtime.workflows.process_approved()
         assert report.error is not None
@@ -197,20 +200,29 @@ def test_failed_update_is_repaired(stack: LoopbackStack) -> None:
         assert repaired.slack_synced_version == repaired.version
 
 
-# Each case is a request that a client other than Slack could send: none carries a valid signature.
-MALFORMED_SLACK_REQUESTS = {
-    "unsigned": (b"payload=%7Bbad", {}),
-    "not-utf8": (b"payload=%7B\xff\xfe", {"X-Slack-Signature": "v0=" + "0" * 64}),
-    "text-timestamp": (b"payload=%7B%7D", {"X-Slack-Request-Timestamp": "abc", "X-Slack-Signature": "v0=" + "0" * 64}),
-}
+def malformed_slack_request(case: str) -> tuple[bytes, dict[str, str]]:
+    """Return the body and headers of a request to ``/slack/events`` without a valid signature.
+
+    The timestamp of the "not-utf8" case is current, so the signature check reaches the body.
+    """
+    wrong_signature = "v0=" + "0" * 64
+    requests = {
+        "unsigned": (b"payload=%7Bbad", {}),
+        "not-utf8": (
+            b"payload=%7B\xff\xfe",
+            {"X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": wrong_signature},
+        ),
+        "text-timestamp": (
+            b"payload=%7B%7D", {"X-Slack-Request-Timestamp": "abc", "X-Slack-Signature": wrong_signature}
+        ),
+    }
+    body, headers = requests[case]
+    return body, {"Content-Type": "application/x-www-form-urlencoded", **headers}
 
 
-@pytest.mark.parametrize("case", list(MALFORMED_SLACK_REQUESTS))
+@pytest.mark.parametrize("case", ["unsigned", "not-utf8", "text-timestamp"])
 def test_malformed_slack_request_rejected(stack: LoopbackStack, case: str) -> None:
-    body, headers = MALFORMED_SLACK_REQUESTS[case]
-    headers = {"Content-Type": "application/x-www-form-urlencoded", **headers}
-    if case == "not-utf8":
-        headers["X-Slack-Request-Timestamp"] = str(int(time.time()))
+    body, headers = malformed_slack_request(case)
     response = httpx.post(stack.user.events_url, content=body, headers=headers)
     assert response.status_code == 401
 
@@ -259,7 +271,7 @@ def test_long_failure_reason_fits_blocks(stack: LoopbackStack) -> None:
     failed = stack.wait_for_status(item.id, S.FAILED)
     assert failed.failure_reason is not None
     assert reason in failed.failure_reason
-    blocks = wait_for_synced_message(stack, item.id) and stack.message_of(item.id).blocks
+    blocks = stack.message_of(item.id).blocks
     assert ":x: *Failed*" in all_text(blocks)
     for block in blocks:
         for text in block_texts(block):
@@ -273,7 +285,8 @@ def test_unsafe_release_url_gets_no_button(stack: LoopbackStack) -> None:
 
     published = stack.wait_for_status(scheduled.id, S.PUBLISHED)
     assert published.release_url == "javascript:alert(1)"
-    blocks = wait_for_synced_message(stack, scheduled.id) and stack.message_of(scheduled.id).blocks
+    wait_for_synced_message(stack, scheduled.id)
+    blocks = stack.message_of(scheduled.id).blocks
     assert ActionId.VIEW_LIVE not in action_ids(blocks)
     assert ActionId.VIEW_IN_POSTIZ in action_ids(blocks)
     for url in button_urls(blocks):
@@ -304,10 +317,10 @@ def test_empty_create_response_is_retried(stack: LoopbackStack) -> None:
     assert first.error is None
     assert first.scheduled == []
     assert [item_id for item_id, _ in first.skipped] == [item.id]
-    held = stack.item(item.id)
-    assert held.status == S.APPROVED
-    assert held.claimed_until is None
-    assert held.unconfirmed_sends == 1
+    unconfirmed = stack.item(item.id)
+    assert unconfirmed.status == S.APPROVED
+    assert unconfirmed.claimed_until is None
+    assert unconfirmed.unconfirmed_sends == 1
 
     seen = len(stack.responses())
     stack.user.command("process")
@@ -350,15 +363,16 @@ def test_huge_retry_after_defers_item(stack: LoopbackStack) -> None:
 
 def test_concurrent_approve_clicks_approve_once(stack: LoopbackStack) -> None:
     item = stack.generate("x", "five quick clicks")
-    shown = json.dumps({"id": item.id, "v": item.version})
+    button_value = json.dumps({"id": item.id, "v": item.version})
     seen = len(stack.responses())
     updates = len(stack.slack.calls_to("chat.update"))
     with ThreadPoolExecutor(max_workers=5) as pool:
-        clicks = [pool.submit(stack.click, item.id, ActionId.APPROVE, value=shown) for _ in range(5)]
+        clicks = [pool.submit(stack.click, item.id, ActionId.APPROVE, value=button_value) for _ in range(5)]
     for click in clicks:
         assert click.result().status_code == 200
 
-    # Every click ends in one message update, after any error reply has been queued.
+    # Every click ends in one message update. An error reply would follow its
+    # click's update, so the check waits a little longer for late replies.
     stack.wait_until(
         lambda: len(stack.slack.calls_to("chat.update")) - updates >= 5 or len(stack.responses()) > seen,
         what="all five clicks to be handled",
