@@ -249,7 +249,7 @@ class ContentEngine:
                 workspace, job.content_type, topic=job.topic, topic_config=choice.topic if choice else None,
                 pool=choice.pool if choice else None, session=session,
             )
-        common = {
+        common: dict[str, object] = {
             "platform": job.content_type.platform,
             "content_type": job.content_type.value,
             "topic": job.topic,

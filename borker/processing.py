@@ -322,8 +322,9 @@ class ApprovedProcessor:
                     (ContentItem.status == S.SCHEDULED) | ContentItem.send_started_at.is_not(None),
                 )
             ).all()
-        for item_id, platform, channel, at, postiz_id in rows:
-            busy[postiz_id or f"item-{item_id}"] = Busy(at=at, platform=Platform(platform), channel=channel)
+        for item_id, platform_name, channel, at, postiz_id in rows:
+            if at is not None and channel is not None:
+                busy[postiz_id or f"item-{item_id}"] = Busy(at=at, platform=Platform(platform_name), channel=channel)
         assert self.postiz is not None
         try:
             posts = self.postiz.list_posts(start=now - timedelta(days=1), end=now + BUSY_LOOKAHEAD)
@@ -332,9 +333,9 @@ class ApprovedProcessor:
             log.warning("could not read Postiz's calendar, planning around Borker's own posts only: %s", exc)
             posts = []
         for post in posts:
-            platform = _platform_of(post.provider)
-            if post.id not in busy and platform is not None and post.state in ("QUEUE", "PUBLISHED"):
-                busy[post.id] = Busy(at=post.publish_date, platform=platform, channel=post.integration_id)
+            post_platform = _platform_of(post.provider)
+            if post.id not in busy and post_platform is not None and post.state in ("QUEUE", "PUBLISHED"):
+                busy[post.id] = Busy(at=post.publish_date, platform=post_platform, channel=post.integration_id)
         return list(busy.values())
 
     # Sending

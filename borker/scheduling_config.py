@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,7 +14,7 @@ from borker.planner import (
     default_platform_rules,
     default_weights,
 )
-from borker.workspace import WEEKDAYS, WorkspaceConfig
+from borker.workspace import WEEKDAYS, Weekday, WorkspaceConfig
 
 
 def workspace_zone(workspace: WorkspaceConfig, default_zone: ZoneInfo) -> ZoneInfo:
@@ -47,7 +48,7 @@ def planner_config(workspace: WorkspaceConfig, *, default_zone: ZoneInfo) -> Pla
     )
 
 
-def _custom_table(rows: dict[str, list[float]]) -> WeightTable:
+def _custom_table(rows: Mapping[Weekday, list[float]]) -> WeightTable:
     # Weekdays left out of a custom table are never used for automatic scheduling.
     table = tuple(tuple(rows.get(day, [0.0] * 24)) for day in WEEKDAYS)
     return WeightTable(weights=table, source="workspace configuration", zone=None)

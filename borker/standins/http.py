@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -62,7 +62,7 @@ class LoopbackServer(ThreadingHTTPServer):
         port = self.server_address[1]
         return f"http://127.0.0.1:{port}"
 
-    def start(self) -> "LoopbackServer":
+    def start(self) -> Self:
         # A short poll interval makes stop() return quickly, which keeps test runs fast.
         self._thread = threading.Thread(
             target=self.serve_forever, kwargs={"poll_interval": 0.05}, name=type(self).__name__, daemon=True
@@ -76,7 +76,7 @@ class LoopbackServer(ThreadingHTTPServer):
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> "LoopbackServer":
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -25,8 +25,12 @@ def register(app: App, runtime: Runtime) -> None:
             return
         ack()
         user = body["user"]["id"]
+
+        def save() -> None:
+            workflows.edit(item_id=ref.id, version=ref.v, text=text, actor=user)
+
         # A modal has no response_url, so errors after ack() go to the user as an ephemeral message.
         runtime.run_reporting(
-            lambda: workflows.edit(item_id=ref.id, version=ref.v, text=text, actor=user) and None,
+            save,
             lambda message: client.chat_postEphemeral(channel=runtime.settings.review_channel, user=user, text=message),
         )
