@@ -137,9 +137,8 @@ def _run(stack: LoopbackStack, use_real_openai: bool) -> None:
     )
 
     stack.click(linkedin_item.id, ActionId.CANCEL).raise_for_status()
-    cancelled = stack.wait_until(
-        lambda: (item := stack.item(linkedin_item.id)).status == S.APPROVED and item.postiz_id is None and item,
-        what="the cancel",
+    cancelled = stack.wait_for_item(
+        linkedin_item.id, lambda item: item.status == S.APPROVED and item.postiz_id is None, what="the cancel"
     )
     _expect(not stack.postiz.posts.get(str(stack.item(linkedin_item.id).postiz_id)), "the cancelled post is still in Postiz")
     _say(

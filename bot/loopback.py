@@ -129,10 +129,31 @@ class LoopbackStack:
             time.sleep(0.05)
 
     def wait_for_status(self, item_id: int, status: str, *, timeout: float = 15.0) -> ContentItem:
-        return self.wait_until(
-            lambda: (item := self.item(item_id)).status == status and item,
-            timeout=timeout, what=f"item {item_id} to become {status}",
+        """Wait until the item has ``status`` and its Slack message shows it (or showing it failed)."""
+        return self.wait_for_item(
+            item_id, lambda item: item.status == status, timeout=timeout, what=f"item {item_id} to become {status}"
         )
+
+    def wait_for_item(
+        self, item_id: int, condition: Callable[[ContentItem], bool], *, timeout: float = 15.0, what: str = "the item"
+    ) -> ContentItem:
+        """Wait until ``condition`` holds for the item and its Slack message is up to date with it."""
+
+        def settled() -> ContentItem | None:
+            item = self.item(item_id)
+            if not condition(item):
+                return None
+            shown = item.slack_synced_version == item.version or item_id in self.runtime.notifier.failures
+            return item if shown else None
+
+        return self.wait_until(settled, timeout=timeout, what=what)
+
+    def reply_since(self, seen: int) -> str:
+        """Wait for the first ephemeral reply after the first ``seen`` ones and return its text."""
+        body = self.wait_until(
+            lambda: len(self.responses()) > seen and self.responses()[seen], what="a new ephemeral reply"
+        )
+        return str(body.get("text", ""))
 
     def responses(self) -> list[dict[str, Any]]:
         """Bodies posted to response URLs (ephemeral replies), oldest first."""

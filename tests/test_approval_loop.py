@@ -51,6 +51,7 @@ def test_draft_approve_schedule_publish(stack: LoopbackStack) -> None:
     assert action_ids(message.blocks) == []
     assert "Approved by <@U0REVIEWER>" in all_text(message.blocks)
 
+    seen = len(stack.responses())
     stack.user.command("process")
     scheduled = stack.wait_for_status(item.id, S.SCHEDULED)
     assert scheduled.postiz_id
@@ -62,7 +63,7 @@ def test_draft_approve_schedule_publish(stack: LoopbackStack) -> None:
     assert preview.status_code == 200
     assert "QUEUE" in preview.text
     assert ActionId.CANCEL in action_ids(blocks)
-    summary = stack.wait_until(lambda: stack.responses() and stack.responses()[-1]["text"], what="summary")
+    summary = stack.reply_since(seen)
     assert "scheduled 1" in summary
 
     created = stack.postiz.posts[scheduled.postiz_id]
@@ -90,8 +91,9 @@ def test_reject_removes_buttons(stack: LoopbackStack) -> None:
     assert action_ids(blocks) == []
     assert "Rejected by <@U0REVIEWER>" in all_text(blocks)
 
+    seen = len(stack.responses())
     stack.user.command("process")
-    stack.wait_until(lambda: stack.responses(), what="summary")
+    stack.reply_since(seen)
     assert stack.postiz.create_count == 0
 
 
@@ -103,9 +105,8 @@ def test_cancel_deletes_postiz_post(stack: LoopbackStack) -> None:
     scheduled = stack.wait_for_status(item.id, S.SCHEDULED)
 
     stack.click(item.id, ActionId.CANCEL)
-    reverted = stack.wait_until(
-        lambda: (current := stack.item(item.id)).status == S.APPROVED and current.postiz_id is None and current,
-        what="cancel",
+    reverted = stack.wait_for_item(
+        item.id, lambda current: current.status == S.APPROVED and current.postiz_id is None, what="cancel"
     )
     assert reverted.scheduled_at is None
     assert stack.postiz.posts.get(scheduled.postiz_id) is None
@@ -130,7 +131,7 @@ def test_cancel_of_already_deleted_post(stack: LoopbackStack) -> None:
     ).raise_for_status()
 
     stack.click(item.id, ActionId.CANCEL)
-    stack.wait_until(lambda: stack.item(item.id).postiz_id is None, what="cancel")
+    stack.wait_for_item(item.id, lambda current: current.postiz_id is None, what="cancel")
     assert stack.item(item.id).status == S.APPROVED
 
 
@@ -150,9 +151,10 @@ def test_repeated_process_and_double_clicks(stack: LoopbackStack) -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         runs = [pool.submit(stack.runtime.workflows.process_approved) for _ in range(4)]
     scheduled_total = sum(len(run.result().scheduled) for run in runs)
+    seen = len(stack.responses())
     for _ in range(3):
         stack.user.command("process")
-    stack.wait_until(lambda: len(stack.responses()) >= 3, what="three summaries")
+    stack.wait_until(lambda: len(stack.responses()) >= seen + 3, what="three summaries")
 
     assert scheduled_total == 2
     assert stack.postiz.create_count == 2
@@ -185,8 +187,9 @@ def test_over_limit_draft_cannot_be_approved(stack: LoopbackStack) -> None:
     assert "Needs an edit" in all_text(blocks)
 
     # A forged click on a button that is not shown is still refused.
+    seen = len(stack.responses())
     stack.click(item.id, ActionId.APPROVE, value=json.dumps({"id": item.id, "v": stack.item(item.id).version}))
-    reply = stack.wait_until(lambda: stack.responses() and stack.responses()[-1]["text"], what="error reply")
+    reply = stack.reply_since(seen)
     assert "cannot be approved" in reply
     assert stack.item(item.id).status == S.PENDING_REVIEW
 
@@ -203,7 +206,7 @@ def test_edit_modal_validates_and_saves(stack: LoopbackStack) -> None:
 
     response = stack.user.submit_view(opened, {"edit_text": {"text": {"type": "plain_text_input", "value": "Edited & shorter"}}})
     assert response.status_code == 200
-    edited = stack.wait_until(lambda: (current := stack.item(item.id)).text == "Edited & shorter" and current, what="edit")
+    edited = stack.wait_for_item(item.id, lambda current: current.text == "Edited & shorter", what="edit")
     assert edited.audit[-1].reason == "text edited"
     assert "Edited &amp; shorter" in all_text(stack.message_of(item.id).blocks)
 
@@ -213,8 +216,9 @@ def test_stale_click_refreshes_message(stack: LoopbackStack) -> None:
     old_value = json.dumps({"id": item.id, "v": item.version})
     stack.click(item.id, ActionId.REJECT)
     stack.wait_for_status(item.id, S.REJECTED)
+    seen = len(stack.responses())
     assert stack.click(item.id, ActionId.APPROVE, value=old_value).status_code == 200
-    reply = stack.wait_until(lambda: stack.responses() and stack.responses()[-1]["text"], what="error reply")
+    reply = stack.reply_since(seen)
     assert "rejected, so it cannot be approved" in reply
     assert stack.item(item.id).status == S.REJECTED
 
@@ -224,8 +228,9 @@ def test_missing_postiz_channel_keeps_item_approved(stack: LoopbackStack) -> Non
     item = stack.generate("farcaster", "no channel")
     stack.click(item.id, ActionId.APPROVE)
     stack.wait_for_status(item.id, S.APPROVED)
+    seen = len(stack.responses())
     stack.user.command("process")
-    summary = stack.wait_until(lambda: stack.responses() and stack.responses()[-1]["text"], what="summary")
+    summary = stack.reply_since(seen)
     assert "No Farcaster account connected in Postiz: connect it in Postiz → Channels" in summary
     assert stack.item(item.id).status == S.APPROVED
     notices = [c.body["text"] for c in stack.slack.calls_to("chat.postMessage") if "blocks" not in c.body]
@@ -250,8 +255,9 @@ def test_rate_limit_defers_items(stack: LoopbackStack) -> None:
     stack.wait_for_status(item.id, S.APPROVED)
     stack.postiz.fail_next(429, {"statusCode": 429, "message": "ThrottlerException: Too Many Requests"},
                            headers={"Retry-After": "1800"}, after=2)
+    seen = len(stack.responses())
     stack.user.command("process")
-    summary = stack.wait_until(lambda: stack.responses() and stack.responses()[-1]["text"], what="summary")
+    summary = stack.reply_since(seen)
     assert "scheduled 0, deferred 1 until" in summary
     assert summary.endswith("UTC (Postiz rate limit).")
     assert stack.item(item.id).status == S.APPROVED
@@ -329,8 +335,9 @@ def test_generate_argument_errors(stack: LoopbackStack) -> None:
 def test_llm_failure_is_reported(stack: LoopbackStack) -> None:
     assert stack.openai is not None
     stack.openai.script(*[Fault(status=500, body={"error": {"message": "boom"}})] * 3)
+    seen = len(stack.responses())
     stack.user.command("generate x failing model")
-    reply = stack.wait_until(lambda: stack.responses() and stack.responses()[-1]["text"], what="error reply")
+    reply = stack.reply_since(seen)
     assert reply.startswith(":warning:")
     # The failure is kept as an item, so the reason stays visible and Regenerate can retry.
     [item_id] = stack.item_ids()
@@ -399,8 +406,9 @@ def test_reject_while_send_unconfirmed(stack: LoopbackStack) -> None:
     stack.postiz.fail_next(503, {"statusCode": 503, "message": "Service Unavailable"}, after=2)
     stack.runtime.workflows.process_approved()
     current = stack.item(item.id)
+    seen = len(stack.responses())
     stack.user.click(current.slack_channel, current.slack_ts, ActionId.REJECT,
                      value=json.dumps({"id": item.id, "v": current.version}))
-    reply = stack.wait_until(lambda: stack.responses() and stack.responses()[-1]["text"], what="error reply")
+    reply = stack.reply_since(seen)
     assert "being sent to Postiz right now" in reply
     assert stack.item(item.id).status == S.APPROVED
