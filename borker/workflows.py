@@ -1,6 +1,8 @@
-"""The approval loop's workflows: generate, review, Process Approved, cancel and publish tracking.
+"""The operations the front end and the scheduler call: review, edit, cancel and publication tracking.
 
-Each workflow opens its own unit of work per item, takes ids rather than ORM
+Generation lives in ``borker.content`` and Process Approved in
+``borker.processing``; ``Workflows`` is the one entry point to all of them.
+Each operation opens its own unit of work per item, takes ids rather than ORM
 objects, and calls out to Postiz or the LLM outside any open transaction.
 Front-end updates go through the ``Notifier`` after the commit.
 """
@@ -77,7 +79,6 @@ class Workflows:
         self.settings = settings
         self.sessions = sessions
         self.postiz = postiz
-        self.generator = generator
         self.notifier = notifier
         self.clock = clock
         self.content = ContentEngine(

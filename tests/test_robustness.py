@@ -68,13 +68,6 @@ def ack_text(response: httpx.Response) -> str:
     return response.text
 
 
-def next_reply(stack: LoopbackStack, seen: int) -> str:
-    """Wait for the first ephemeral reply after the ``seen`` earlier ones and return its text."""
-    return stack.wait_until(
-        lambda: len(stack.responses()) > seen and stack.responses()[seen]["text"], what="a new ephemeral reply"
-    )
-
-
 def wait_for_synced_message(stack: LoopbackStack, item_id: int) -> ContentItem:
     """Wait until the item's Slack message shows its current version."""
     return stack.wait_until(
@@ -96,7 +89,7 @@ def schedule(stack: LoopbackStack, platform: str, topic: str) -> ContentItem:
     item = approve(stack, platform, topic)
     seen = len(stack.responses())
     stack.user.command("process")
-    summary = next_reply(stack, seen)
+    summary = stack.reply_since(seen)
     assert "scheduled 1" in summary
     return wait_for_synced_message(stack, item.id)
 
@@ -115,7 +108,7 @@ def test_cancel_after_publish_keeps_post(stack: LoopbackStack) -> None:
         lambda: (current := stack.item(scheduled.id)).status != S.SCHEDULED and current, what="the Cancel click"
     )
     assert published.status == S.PUBLISHED
-    reply = next_reply(stack, seen)
+    reply = stack.reply_since(seen)
     assert "already published" in reply
     assert "cannot unpublish" in reply
     assert published.release_url == release_url
@@ -128,7 +121,7 @@ def test_cancel_after_publish_keeps_post(stack: LoopbackStack) -> None:
 
     seen = len(stack.responses())
     stack.user.command("process")
-    summary = next_reply(stack, seen)
+    summary = stack.reply_since(seen)
     assert "nothing to schedule" in summary
     assert stack.postiz.create_count == 1
     assert list(stack.postiz.posts) == [scheduled.postiz_id]
@@ -162,7 +155,7 @@ def test_plan_limit_rejections_stay_retryable(stack: LoopbackStack) -> None:
 def test_review_post_outside_channel_is_repaired(stack: LoopbackStack) -> None:
     stack.slack.fail_next("chat.postMessage", "not_in_channel")
     stack.user.command("generate x invite the bot")
-    reply = next_reply(stack, 0)
+    reply = stack.reply_since(0)
     [item_id] = stack.item_ids()
     stored = stack.item(item_id)
     assert stored.status == S.PENDING_REVIEW
@@ -184,7 +177,7 @@ def test_failed_update_is_repaired(stack: LoopbackStack) -> None:
 
     seen = len(stack.responses())
     stack.user.command("process")
-    summary = next_reply(stack, seen)
+    summary = stack.reply_since(seen)
     assert "scheduled 3" in summary
     current = [stack.item(item.id) for item in items]
     for item in current:
@@ -229,13 +222,13 @@ def test_malformed_slack_request_rejected(stack: LoopbackStack, case: str) -> No
 
 def test_llm_error_reply_is_escaped(stack: LoopbackStack) -> None:
     assert stack.openai is not None
-    generator = stack.runtime.workflows.generator
+    generator = stack.runtime.workflows.content.generator
     assert generator is not None
     attempts = generator.max_retries + 1
     stack.openai.script(*[Fault(status=500, body={"error": {"message": "<!channel> boom"}})] * attempts)
 
     stack.user.command("generate x failing model")
-    reply = next_reply(stack, 0)
+    reply = stack.reply_since(0)
     assert "<!channel>" not in reply
     assert "&lt;!channel&gt; boom" in reply
     [item_id] = stack.item_ids()
@@ -324,7 +317,7 @@ def test_empty_create_response_is_retried(stack: LoopbackStack) -> None:
 
     seen = len(stack.responses())
     stack.user.command("process")
-    summary = next_reply(stack, seen)
+    summary = stack.reply_since(seen)
     assert "nothing to schedule" not in summary
     assert "scheduled 1" in summary
     scheduled = stack.wait_for_status(item.id, S.SCHEDULED)
@@ -350,7 +343,7 @@ def test_huge_retry_after_defers_item(stack: LoopbackStack) -> None:
     )
     seen = len(stack.responses())
     stack.user.command("process")
-    summary = next_reply(stack, seen)
+    summary = stack.reply_since(seen)
     assert "deferred 1 until" in summary
     assert summary.endswith("(Postiz rate limit).")
     deferred = stack.item(item.id)
@@ -389,7 +382,7 @@ def test_oversized_item_id_gets_plain_reply(stack: LoopbackStack) -> None:
     seen = len(stack.responses())
     response = stack.click(item.id, ActionId.APPROVE, value=json.dumps({"id": 10**30, "v": 1}))
     assert response.status_code == 200
-    reply = next_reply(stack, seen)
+    reply = stack.reply_since(seen)
     assert "Something went wrong" not in reply
     assert "not one Borker can read" in reply
     assert stack.item(item.id).status == S.PENDING_REVIEW
