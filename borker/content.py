@@ -7,6 +7,7 @@ drafts at once), never on the threads that acknowledge Slack requests.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -91,6 +92,9 @@ class ContentEngine:
         self.generator = generator
         self.notifier = notifier
         self.clock = clock
+        # Two runs at once would both draft the same empty slots.
+        # NOTE: this guards one process; replicas rely on the daily job's run claim.
+        self._run_lock = threading.Lock()
 
     def workspace(self) -> WorkspaceConfig:
         with unit_of_work(self.sessions) as session:
@@ -142,6 +146,10 @@ class ContentEngine:
 
     def run_daily(self, *, actor: str, day: date | None = None) -> DailyReport:
         """Generate one draft for every calendar slot of the day that has none yet."""
+        with self._run_lock:
+            return self._run_daily(actor=actor, day=day)
+
+    def _run_daily(self, *, actor: str, day: date | None) -> DailyReport:
         workspace = self.workspace()
         day = day or self.today(workspace)
         report = DailyReport(day=day)

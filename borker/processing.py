@@ -400,6 +400,9 @@ class ApprovedProcessor:
             self._confirm(target.item_id, post_id=result.post_id, when=when, actor=actor, report=report)
 
     def _mark_sending(self, batch: list[tuple[_Target, Planned]], *, now: datetime) -> None:
+        # The claim is renewed here so that it outlasts this request even when
+        # the run as a whole takes longer than one claim.
+        held_until = self.clock() + CLAIM_DURATION
         with unit_of_work(self.sessions) as session:
             for target, slot in batch:
                 session.execute(
@@ -407,6 +410,7 @@ class ApprovedProcessor:
                     .where(ContentItem.id == target.item_id)
                     .values(
                         send_started_at=now, scheduled_at=slot.at, postiz_integration_id=target.integration.id,
+                        claimed_until=held_until,
                     )
                 )
 
