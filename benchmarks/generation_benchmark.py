@@ -1,6 +1,6 @@
 """Time a daily run of 50 drafts against a slow LLM while a reviewer keeps clicking.
 
-The OpenAI stand-in answers every request after ``--llm-seconds``. The run must
+The OpenAI stand-in responds to every request after ``--llm-seconds``. The run must
 finish within 1.25 × ceil(drafts / concurrency) LLM delays, and the 99th
 percentile of the time Borker takes to acknowledge a Slack click during the
 run must stay under 100 ms. Exits 1 when either target is missed.
@@ -35,7 +35,7 @@ WORDS = (
 
 
 def distinct_post(number: int) -> str:
-    """A short post whose words differ from every other number's."""
+    """Return a short post whose words differ from every other number's."""
     rng = random.Random(number)
     words = rng.sample(WORDS, 8)
     return f"Note {number}: {' '.join(words)}. What would you measure first?"
@@ -77,7 +77,7 @@ def main() -> int:
                 response = stack.user.click(target.slack_channel or "", target.slack_ts or "", ActionId.APPROVE, value=shown)
                 latencies.append(time.perf_counter() - started)
                 if response.status_code != 200:
-                    print(f"click answered HTTP {response.status_code}", file=sys.stderr)
+                    print(f"click returned HTTP {response.status_code}", file=sys.stderr)
                 time.sleep(args.click_interval)
 
         clicker = threading.Thread(target=click_until_done, daemon=True)

@@ -350,7 +350,7 @@ class ContentEngine:
 
 
 def _planned_slots(workspace: WorkspaceConfig) -> list[tuple[int, CalendarSlot]]:
-    """The plan's slots on its weekdays, with their index in the plan.
+    """Return the plan's slots on its weekdays, with their index in the plan.
 
     At most ``posts_per_week`` of them are used when that is set, in the order
     the plan lists them.

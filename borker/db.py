@@ -88,7 +88,7 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One transaction: commit on success, roll back on error, always close."""
+    """Open one transaction: commit on success, roll back on error, always close."""
     session = factory()
     try:
         yield session

@@ -137,7 +137,7 @@ def record_edit(session: Session, item: ContentItem, *, actor: str, reason: str,
 
 
 def claim(session: Session, item_id: int, status: ContentStatus, *, now: datetime, hold: timedelta) -> bool:
-    """Claim an item in ``status`` for ``hold``; False when another run or click holds it."""
+    """Claim an item in ``status`` for ``hold``; return False when another run or click has claimed it."""
     result = session.execute(
         update(ContentItem)
         .where(

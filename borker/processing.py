@@ -390,8 +390,8 @@ class ApprovedProcessor:
             raise StopRun from None
 
         if len(created) != len(batch):
-            # Postiz answers one entry per channel; anything else leaves the outcome unknown.
-            log.error("Postiz answered %d posts for a request of %d", len(created), len(batch))
+            # Postiz returns one entry per channel; anything else leaves the outcome unknown.
+            log.error("Postiz returned %d posts for a request of %d", len(created), len(batch))
             self._count_unconfirmed(ids)
             for item_id in ids:
                 report.skipped.append((item_id, f"Postiz returned an unexpected answer. {CHECK_NEXT_RUN}"))

@@ -60,7 +60,7 @@ def _expect(condition: bool, message: str) -> None:
 
 
 def _command_reply(stack: LoopbackStack, text: str) -> str:
-    """Run a slash command that answers later, and return that answer as plain text."""
+    """Run a slash command whose reply comes later, and return that reply as plain text."""
     before = len(stack.responses())
     stack.user.command(text).raise_for_status()
     reply = stack.wait_until(

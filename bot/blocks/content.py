@@ -25,8 +25,8 @@ from bot.ids import ActionId, BlockId, ItemRef
 
 S = ContentStatus
 
-# Slack allows 50 blocks per message and about 12,000 characters of text in all;
-# four sections of 3,000 cover every single post (LinkedIn's limit is 3,000).
+# Slack allows 50 blocks per message and about 12,000 characters of text in all.
+# Four sections of 3,000 cover every single post, because LinkedIn's limit is 3,000.
 MAX_TEXT_SECTIONS = 4
 
 CONTENT_TYPE_NOUNS = {"x-post": "post", "x-thread": "thread", "linkedin-post": "post", "farcaster-cast": "cast"}

@@ -21,7 +21,7 @@ HELP_TEXT = """*Borker* drafts posts, you approve them here, and Postiz publishe
 
 
 def process_summary(report: ProcessReport, zone: ZoneInfo) -> str:
-    """One plain summary of a Process Approved run: scheduled, deferred, skipped and why."""
+    """Summarise a Process Approved run: scheduled, deferred, skipped and why."""
     if report.error:
         return f":x: Process Approved stopped: {escape(report.error)}"
     if report.dry_run:
