@@ -132,6 +132,25 @@ class ContentEngine:
             log.info("materialised %d calendar slots for the week of %s", created, monday)
         return created
 
+    def calendar(self, *, days: int = 7) -> list[tuple[CalendarEntry, ContentItem | None]]:
+        """Lay out this week's and next week's slots, then return the next ``days`` days' slots with their items."""
+        today = self.today()
+        self.plan_week(day=today)
+        self.plan_week(day=today + timedelta(days=7))
+        with unit_of_work(self.sessions) as session:
+            entries = list(session.scalars(
+                select(CalendarEntry)
+                .where(CalendarEntry.day >= today, CalendarEntry.day < today + timedelta(days=days))
+                .order_by(CalendarEntry.day, CalendarEntry.slot_index)
+            ))
+            items = {
+                item.id: item
+                for item in session.scalars(
+                    select(ContentItem).where(ContentItem.id.in_([e.content_item_id for e in entries if e.content_item_id]))
+                )
+            }
+        return [(entry, items.get(entry.content_item_id or 0)) for entry in entries]
+
     # Daily run
 
     def claim_run(self, kind: str, day: date) -> bool:

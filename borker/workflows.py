@@ -31,7 +31,7 @@ from borker.errors import (
 )
 from borker.generation import DraftGenerator
 from borker.lifecycle import SYSTEM_ACTOR, StaleItem
-from borker.models import ContentItem, ContentStatus, Platform, utcnow
+from borker.models import CalendarEntry, ContentItem, ContentStatus, Platform, utcnow
 from borker.notify import Notifier
 from borker.platforms import ContentType, canonicalize
 from borker.postiz import (
@@ -101,6 +101,9 @@ class Workflows:
 
     def run_daily(self, *, actor: str) -> DailyReport:
         return self.content.run_daily(actor=actor)
+
+    def calendar(self, *, days: int = 7) -> list[tuple[CalendarEntry, ContentItem | None]]:
+        return self.content.calendar(days=days)
 
     def regenerate(self, *, item_id: int, version: int, actor: str) -> None:
         self.content.regenerate(item_id=item_id, version=version, actor=actor)

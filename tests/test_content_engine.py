@@ -183,3 +183,17 @@ def test_regenerate_refused_after_approval(stack: LoopbackStack) -> None:
     stack.click(item.id, ActionId.REGENERATE, value=shown)
     reply = last_reply(stack, ":warning:")
     assert "is approved, so it cannot be regenerated" in reply
+
+
+def test_calendar_command_lists_slots(stack: LoopbackStack) -> None:
+    stack.configure_workspace(workspace())
+    stack.runtime.workflows.run_daily(actor="U0REVIEWER")
+    seen = len(stack.responses())
+    stack.user.command("calendar")
+    reply = stack.reply_since(seen)
+    lines = reply.splitlines()
+    assert lines[0] == "*Calendar, next 7 days*"
+    # Today's three slots are filled, and the plan has no other slots this week.
+    assert len(lines) == 4
+    assert reply.count("pending review") == 3
+    assert "no draft yet" not in reply

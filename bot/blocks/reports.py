@@ -5,7 +5,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from borker.content import DailyReport
-from borker.models import ContentItem, ContentStatus, Platform
+from borker.models import CalendarEntry, ContentItem, ContentStatus, Platform
 from borker.processing import ProcessReport
 from bot.blocks.content import STATUS_LABELS
 from bot.blocks.text import escape, local_time, truncate
@@ -16,6 +16,7 @@ HELP_TEXT = """*Borker* drafts posts, you approve them here, and Postiz publishe
 • `/borker process`: schedule every approved item in Postiz now
 • `/borker process --dry-run`: show the times Process Approved would pick, without sending anything
 • `/borker queue`: list items waiting for review, approved, scheduled or failed
+• `/borker calendar`: the calendar slots of the next 7 days and their drafts
 • `/borker status`: counts by status and configuration checks
 • `/borker help`: this message"""
 
@@ -69,6 +70,27 @@ def daily_summary(report: DailyReport) -> str:
              + (f", {len(report.failed)} failed" if report.failed else "") + "."]
     lines += [f"• #{item_id} failed: {escape(reason)}" for item_id, reason in report.failed]
     lines += [f"• {escape(reason)}" for reason in report.skipped]
+    return "\n".join(lines)
+
+
+def calendar_summary(rows: list[tuple[CalendarEntry, ContentItem | None]]) -> str:
+    """The coming days' calendar slots and the draft that fills each, if any."""
+    if not rows:
+        return (
+            "The calendar is empty for the next 7 days: add slots under `calendar.slots` in the workspace "
+            "file and run `borker workspace import`."
+        )
+    lines = ["*Calendar, next 7 days*"]
+    for entry, item in rows:
+        when = f"{entry.day:%a %-d %b}" + (f" {entry.local_time}" if entry.local_time else "")
+        slot = f"{Platform(entry.platform).label} {escape(entry.content_type)}" + (
+            f" from {escape(entry.pool)}" if entry.pool else ""
+        )
+        if item is None:
+            filled = "no draft yet"
+        else:
+            filled = f"#{item.id} {STATUS_LABELS[ContentStatus(item.status)].lower()}: {escape(truncate(item.topic, 60))}"
+        lines.append(f"• {when} · {slot} · {filled}")
     return "\n".join(lines)
 
 

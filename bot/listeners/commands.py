@@ -10,6 +10,7 @@ from slack_bolt import Ack, App, Respond
 from borker.models import Platform
 from bot.blocks.reports import (
     HELP_TEXT,
+    calendar_summary,
     daily_summary,
     process_summary,
     queue_summary,
@@ -88,6 +89,9 @@ def register(app: App, runtime: Runtime) -> None:
         elif subcommand == "queue":
             items, total = workflows.queue()
             ack(text=queue_summary(items, total, zone))
+        elif subcommand == "calendar":
+            ack(text="Laying out the calendar…")
+            runtime.submit(lambda: calendar_summary(workflows.calendar()), reply_with(respond))
         elif subcommand == "help":
             ack(text=HELP_TEXT)
         else:
