@@ -8,12 +8,14 @@ with the path and the reason, and nothing is half-imported.
 
 from __future__ import annotations
 
+import re
 from datetime import time
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, available_timezones
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -33,6 +35,10 @@ ContentTypeName = Literal["x-post", "x-thread", "linkedin-post", "farcaster-cast
 CONTENT_TYPE_PLATFORM = {"x-post": "x", "x-thread": "x", "linkedin-post": "linkedin", "farcaster-cast": "farcaster"}
 
 Scale = Annotated[int, Field(ge=1, le=5)]
+# Size limits keep one file from flooding every prompt or the database.
+ShortText = Annotated[str, Field(max_length=200)]
+LongText = Annotated[str, Field(max_length=2000)]
+SHOWN_VALUE_MAX = 80
 # One Slack workspace per Borker installation, so one configuration row.
 WORKSPACE_ID = 1
 
@@ -52,18 +58,26 @@ class _Strict(BaseModel):
 def _check_zone(value: str | None) -> str | None:
     if value is None:
         return None
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Europe/Berlin") from None
+    # "localtime" and "posixrules" exist on some hosts only, so only real IANA names are taken.
+    if value not in available_timezones() or value in HOST_ONLY_ZONES:
+        raise ValueError(f"unknown time zone {_shown(value)}: use an IANA name such as Europe/Berlin")
     return value
 
 
+HOST_ONLY_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+_CLOCK = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
 def _parse_clock(value: str) -> time:
-    try:
-        return time.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"invalid time {value!r}: use HH:MM, e.g. 09:30") from None
+    if not _CLOCK.match(value):
+        raise ValueError(f"invalid time {_shown(value)}: use HH:MM from 00:00 to 23:59, e.g. 09:30")
+    return time.fromisoformat(value)
+
+
+def _shown(value: object) -> str:
+    """Quote a value for an error message, cut to a readable length."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_VALUE_MAX else text[: SHOWN_VALUE_MAX - 1] + "…"
 
 
 # Brand voice
@@ -86,15 +100,15 @@ class VoiceOverride(_Strict):
 
 
 class BrandVoice(_Strict):
-    name: str = ""
-    mission: str = ""
-    audience: str = ""
+    name: ShortText = ""
+    mission: LongText = ""
+    audience: LongText = ""
     voice: VoiceAttributes = VoiceAttributes()
     platform_voice: dict[PlatformName, VoiceOverride] = {}
-    principles: list[str] = []
-    terms_to_use: list[str] = []
-    terms_to_avoid: list[str] = []
-    examples: dict[PlatformName, Annotated[list[str], Field(max_length=3)]] = {}
+    principles: Annotated[list[LongText], Field(max_length=30)] = []
+    terms_to_use: Annotated[list[ShortText], Field(max_length=100)] = []
+    terms_to_avoid: Annotated[list[ShortText], Field(max_length=100)] = []
+    examples: dict[PlatformName, Annotated[list[Annotated[str, Field(max_length=3000)]], Field(max_length=3)]] = {}
     emoji: Literal["none", "sparing", "free"] = "sparing"
     hashtags: Literal["none", "sparing", "free"] = "sparing"
 
@@ -114,15 +128,23 @@ class BrandVoice(_Strict):
 
 
 class Topic(_Strict):
-    title: Annotated[str, Field(min_length=1)]
-    keywords: list[str] = []
-    angle: str = ""
+    title: Annotated[str, Field(min_length=1, max_length=300)]
+    keywords: Annotated[list[ShortText], Field(max_length=30)] = []
+    angle: LongText = ""
     engagement: Annotated[int, Field(ge=1, le=10)] = 5
 
 
 class TopicPool(_Strict):
-    name: Annotated[str, Field(min_length=1)]
-    topics: list[Topic] = []
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    topics: Annotated[list[Topic], Field(max_length=1000)] = []
+
+    @model_validator(mode="after")
+    def _unique_titles(self) -> "TopicPool":
+        titles = [topic.title for topic in self.topics]
+        repeated = sorted({title for title in titles if titles.count(title) > 1})
+        if repeated:
+            raise ValueError(f"topic titles must be unique in a pool; repeated: {', '.join(map(_shown, repeated))}")
+        return self
 
 
 # Calendar plan
@@ -145,17 +167,39 @@ class CalendarSlot(_Strict):
     @model_validator(mode="after")
     def _type_matches_platform(self) -> "CalendarSlot":
         if CONTENT_TYPE_PLATFORM[self.content_type] != self.platform:
-            raise ValueError(f"content type {self.content_type} is not a {self.platform} content type")
+            allowed = " or ".join(name for name, platform in CONTENT_TYPE_PLATFORM.items() if platform == self.platform)
+            raise ValueError(
+                f"content type {self.content_type} does not belong to platform {self.platform}: use {allowed}"
+            )
         return self
 
 
 class CalendarPlan(_Strict):
     posts_per_week: Annotated[int, Field(ge=0, le=100)] = 0
     weekdays: list[Weekday] = ["mon", "tue", "wed", "thu", "fri"]
-    slots: list[CalendarSlot] = []
+    slots: Annotated[list[CalendarSlot], Field(max_length=200)] = []
 
 
 # Scheduling
+
+
+def _parse_window(window: str) -> tuple[time, time]:
+    """Parse ``HH:MM-HH:MM``; an end of 00:00 means midnight at the end of the day."""
+    parts = window.split("-")
+    if len(parts) != 2:
+        raise ValueError(f"invalid window {_shown(window)}: use HH:MM-HH:MM, e.g. 08:00-12:00")
+    start, end = (_parse_clock(part.strip()) for part in parts)
+    if end <= start and end != time(0, 0):
+        raise ValueError(f"invalid window {_shown(window)}: the end must be after the start")
+    return start, end
+
+
+def _checked_window(window: str) -> str:
+    _parse_window(window)
+    return window
+
+
+Window = Annotated[str, AfterValidator(_checked_window)]
 
 
 class PlatformScheduling(_Strict):
@@ -170,31 +214,22 @@ class PlatformScheduling(_Strict):
 
 class Scheduling(_Strict):
     days: list[Weekday] = ["mon", "tue", "wed", "thu", "fri"]
-    windows: list[str] = ["07:00-21:00"]
+    windows: list[Window] = ["07:00-21:00"]
     grid_minutes: Literal[5, 15] = 15
     lead_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 20
     global_gap_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 30
     horizon_days: Annotated[int, Field(ge=1, le=28)] = 7
     platforms: dict[PlatformName, PlatformScheduling] = {}
 
-    @field_validator("windows")
+    @field_validator("days")
     @classmethod
-    def _valid_windows(cls, value: list[str]) -> list[str]:
-        for window in value:
-            parts = window.split("-")
-            if len(parts) != 2:
-                raise ValueError(f"invalid window {window!r}: use HH:MM-HH:MM, e.g. 08:00-12:00")
-            start, end = (_parse_clock(part.strip()) for part in parts)
-            if end <= start:
-                raise ValueError(f"invalid window {window!r}: the end must be after the start")
+    def _some_days(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("no posting days: list at least one, e.g. [mon, wed, fri]")
         return value
 
     def parsed_windows(self) -> tuple[tuple[time, time], ...]:
-        windows = []
-        for window in self.windows:
-            start, end = window.split("-")
-            windows.append((_parse_clock(start.strip()), _parse_clock(end.strip())))
-        return tuple(windows)
+        return tuple(_parse_window(window) for window in self.windows)
 
 
 class WorkspaceConfig(_Strict):
@@ -220,10 +255,14 @@ class WorkspaceConfig(_Strict):
 
     @model_validator(mode="after")
     def _slot_pools_exist(self) -> "WorkspaceConfig":
-        names = {pool.name for pool in self.topic_pools}
+        names = [pool.name for pool in self.topic_pools]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"topic_pools: pool names must be unique; repeated: {', '.join(map(_shown, repeated))}")
         for index, slot in enumerate(self.calendar.slots):
             if slot.pool is not None and slot.pool not in names:
-                raise ValueError(f"calendar.slots[{index}].pool: no topic pool named {slot.pool!r}")
+                known = ", ".join(map(_shown, names)) or "none defined"
+                raise ValueError(f"calendar.slots[{index}].pool: no topic pool named {_shown(slot.pool)} (pools: {known})")
         return self
 
 
@@ -236,7 +275,9 @@ def parse_workspace_yaml(text: str) -> WorkspaceConfig:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise InvalidWorkspaceConfig([f"not valid YAML{where}: {getattr(exc, 'problem', exc)}"]) from None
     if data is None:
-        data = {}
+        raise InvalidWorkspaceConfig(
+            ["the file is empty: export the current configuration with `borker workspace export` and edit that"]
+        )
     if not isinstance(data, dict):
         raise InvalidWorkspaceConfig(["the file must contain a mapping of settings, e.g. `brand:` and `topic_pools:`"])
     return parse_workspace_data(data)
@@ -244,9 +285,18 @@ def parse_workspace_yaml(text: str) -> WorkspaceConfig:
 
 def parse_workspace_data(data: dict[str, Any]) -> WorkspaceConfig:
     try:
-        return WorkspaceConfig.model_validate(data)
+        config = WorkspaceConfig.model_validate(data)
     except ValidationError as exc:
         raise InvalidWorkspaceConfig([_describe(error) for error in exc.errors()]) from None
+    # The planner checks combinations a field cannot see, such as a window with
+    # no time on the grid; asking it now keeps such files out of the database.
+    from borker.scheduling_config import planner_config
+
+    try:
+        planner_config(config, default_zone=ZoneInfo("UTC"))
+    except ValueError as exc:
+        raise InvalidWorkspaceConfig([f"scheduling: {exc}"]) from None
+    return config
 
 
 def dump_workspace_yaml(config: WorkspaceConfig) -> str:
@@ -258,7 +308,7 @@ def _path(location: tuple[int | str, ...]) -> str:
     for part in location:
         if isinstance(part, int):
             path += f"[{part}]"
-        elif part.startswith(("function-", "literal[", "list[", "dict[")):
+        elif part.startswith(("function-", "literal[", "list[", "dict[")) or part == "[key]":
             continue
         else:
             path += f".{part}" if path else str(part)
@@ -275,17 +325,21 @@ def _describe(error: Any) -> str:
         return f"{path}: missing"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         field = _range_of(error)
-        return f"{path}: must be {field}, got {error.get('input')!r}"
+        return f"{path}: must be {field}, got {_shown(error.get('input'))}"
     if kind == "literal_error":
-        return f"{path}: must be one of {context.get('expected')}, got {error.get('input')!r}"
+        return f"{path}: must be one of {context.get('expected')}, got {_shown(error.get('input'))}"
     if kind == "string_type" and isinstance(error.get("input"), int):
         # YAML reads an unquoted 09:30 as the number 570.
         return f'{path}: must be text; put it in quotes, e.g. "09:30"'
+    if kind == "string_too_long":
+        return f"{path}: must be at most {context.get('max_length')} characters, got {len(str(error.get('input')))}"
     if kind in ("too_long", "too_short"):
         return f"{path}: {error['msg'].lower()}"
     if kind == "value_error":
-        return f"{path}: {str(context.get('error', error['msg']))}"
-    return f"{path}: {error['msg'].lower()}, got {error.get('input')!r}"
+        message = str(context.get("error", error["msg"]))
+        # A whole-file check already names its own path.
+        return message if path == "(top level)" else f"{path}: {message}"
+    return f"{path}: {error['msg'].lower()}, got {_shown(error.get('input'))}"
 
 
 _RANGES = {

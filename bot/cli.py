@@ -7,9 +7,11 @@ import logging
 import sys
 
 from borker.config import database_url_from_env, load_settings
-from borker.errors import BorkerError
+from borker.errors import BorkerError, ConfigurationError
 
 log = logging.getLogger("borker")
+
+MAX_WORKSPACE_FILE_BYTES = 2_000_000
 
 
 def configure_logging(level: str) -> None:
@@ -58,10 +60,19 @@ def workspace_import(args: argparse.Namespace) -> int:
     from borker.db import create_db_engine, migrate, session_factory, unit_of_work
     from borker.workspace import parse_workspace_yaml, save_workspace
 
+    raw = sys.stdin.buffer.read(MAX_WORKSPACE_FILE_BYTES + 1) if args.file == "-" else _read_file(args.file)
+    if len(raw) > MAX_WORKSPACE_FILE_BYTES:
+        raise ConfigurationError(
+            f"{args.file} is larger than {MAX_WORKSPACE_FILE_BYTES:,} bytes: a workspace file is a few kilobytes, "
+            "so check that this is the right file."
+        )
     try:
-        text = args.file.read()
-    finally:
-        args.file.close()
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigurationError(
+            f"{args.file} is not UTF-8 text (invalid byte 0x{raw[exc.start]:02x} at position {exc.start}): "
+            "save it as UTF-8 and import it again."
+        ) from None
     config = parse_workspace_yaml(text)
     engine = create_db_engine(database_url_from_env())
     try:
@@ -77,6 +88,14 @@ def workspace_import(args: argparse.Namespace) -> int:
         f"{len(config.calendar.slots)} calendar slots."
     )
     return 0
+
+
+def _read_file(path: str) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(MAX_WORKSPACE_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ConfigurationError(f"Cannot read {path}: {exc.strerror}.") from None
 
 
 def workspace_export(args: argparse.Namespace) -> int:
@@ -121,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     import_parser = workspace_commands.add_parser(
         "import", help="Validate a YAML file and store it as the workspace configuration; nothing is stored if it is invalid."
     )
-    import_parser.add_argument("file", type=argparse.FileType("r", encoding="utf-8"), help="The YAML file, or - for standard input.")
+    import_parser.add_argument("file", help="The YAML file, or - for standard input.")
     import_parser.set_defaults(handler=workspace_import)
     export_parser = workspace_commands.add_parser("export", help="Print the stored workspace configuration as YAML.")
     export_parser.set_defaults(handler=workspace_export)
