@@ -54,7 +54,9 @@ from borker.workspace import (
 log = logging.getLogger(__name__)
 
 S = ContentStatus
-RECENT_POSTS = 5
+# Recent posts on the same platform that a new draft must not nearly repeat;
+# the prompt shows only the newest few of them.
+RECENT_POSTS = 30
 LLM_NOT_CONFIGURED = "No LLM configured: set OPENAI_API_KEY, and OPENAI_BASE_URL for an OpenAI-compatible server."
 
 
@@ -110,8 +112,10 @@ class ContentEngine:
         """Materialise the calendar slots of the week (Monday to Sunday) containing ``day``; idempotent."""
         workspace = self.workspace()
         monday = day - timedelta(days=day.weekday())
+        planned = _planned_slots(workspace)
+        self._drop_outdated_entries(monday, dict(planned))
         created = 0
-        for index, slot in _planned_slots(workspace):
+        for index, slot in planned:
             entry_day = monday + timedelta(days=WEEKDAYS.index(slot.weekday))
             with unit_of_work(self.sessions) as session:
                 exists = session.scalar(
@@ -131,6 +135,31 @@ class ContentEngine:
         if created:
             log.info("materialised %d calendar slots for the week of %s", created, monday)
         return created
+
+    def _drop_outdated_entries(self, monday: date, plan: dict[int, CalendarSlot]) -> None:
+        """Remove the week's empty slots that the current plan no longer has, so a re-imported plan applies.
+
+        Slots that already have a draft stay, with their draft.
+        """
+        with unit_of_work(self.sessions) as session:
+            entries = session.scalars(
+                select(CalendarEntry).where(
+                    CalendarEntry.day >= max(monday, self.today()),
+                    CalendarEntry.day < monday + timedelta(days=7),
+                    CalendarEntry.content_item_id.is_(None),
+                )
+            )
+            for entry in entries:
+                slot = plan.get(entry.slot_index)
+                current = slot is not None and (
+                    monday + timedelta(days=WEEKDAYS.index(slot.weekday)) == entry.day
+                    and slot.platform == entry.platform
+                    and slot.content_type == entry.content_type
+                    and slot.time == entry.local_time
+                    and slot.pool == entry.pool
+                )
+                if not current:
+                    session.delete(entry)
 
     def calendar(self, *, days: int = 7) -> list[tuple[CalendarEntry, ContentItem | None]]:
         """Lay out this week's and next week's slots, then return the next ``days`` days' slots with their items."""
@@ -204,7 +233,8 @@ class ContentEngine:
             if choice is None:
                 where = f"pool {entry.pool!r}" if entry.pool else "any topic pool"
                 report.skipped.append(
-                    f"slot {entry.slot_index} ({entry.platform}, {entry.content_type}) has no topic: add topics to {where}"
+                    f"slot {entry.slot_index + 1} ({entry.platform}, {entry.content_type}) has no topic: "
+                    f"add topics to {where}"
                 )
                 continue
             jobs.append(_SlotJob(entry.id, ContentType(entry.content_type), choice, choice.topic.title))

@@ -149,6 +149,14 @@ class ApprovedProcessor:
                 return report
             try:
                 integrations = self.postiz.list_integrations()
+            except PostizRateLimited as exc:
+                # Postiz counts per organization, so a 429 here blocks creates as well.
+                until = self.clock() + timedelta(seconds=min(exc.retry_after, MAX_RETRY_AFTER_SECONDS))
+                if not dry_run:
+                    self.budget.block(until, self.clock())
+                report.deferred = due
+                report.deferred_until = until
+                return report
             except PostizError as exc:
                 report.error = str(exc)
                 return report

@@ -41,8 +41,12 @@ def _describe_message(blocks: list[dict[str, Any]], *, with_text: bool = True) -
     lines: list[str] = []
     for index, block in enumerate(blocks):
         if block["type"] == "section":
-            if with_text or index == 0 or block["text"]["text"].startswith((":warning:", ":x:")):
-                lines.append(_plain(block["text"]["text"]))
+            text = block["text"]
+            if text["type"] == "plain_text":
+                if with_text:
+                    lines.append(text["text"])
+            elif index == 0 or with_text or text["text"].startswith((":warning:", ":x:")):
+                lines.append(_plain(text["text"]))
         elif block["type"] == "context":
             lines.append(_plain(" ".join(element["text"] for element in block["elements"])))
         elif block["type"] == "actions":

@@ -8,6 +8,8 @@ the error is logged, and ``repair_messages`` redoes every message whose
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -48,12 +50,20 @@ class SlackNotifier:
     """Posts or edits the review message of an item whenever the core reports a change."""
 
     def __init__(
-        self, *, client: WebClient, sessions: sessionmaker[Session], channel: str, context: RenderContext
+        self,
+        *,
+        client: WebClient,
+        sessions: sessionmaker[Session],
+        channel: str,
+        postiz_frontend_url: str,
+        zone: Callable[[], ZoneInfo],
     ) -> None:
         self.client = client
         self.sessions = sessions
         self.channel = channel
-        self.context = context
+        self.postiz_frontend_url = postiz_frontend_url
+        # Read on every render, so a newly imported workspace time zone shows at once.
+        self.zone = zone
         # The last Slack error per item, so a command reply can explain it.
         self.failures: dict[int, str] = {}
 
@@ -66,7 +76,8 @@ class SlackNotifier:
                 .order_by(AuditEntry.id.desc())
                 .limit(1)
             ).first()
-            return item, render_item(item, decision, self.context)
+            context = RenderContext(zone=self.zone(), postiz_frontend_url=self.postiz_frontend_url)
+            return item, render_item(item, decision, context)
 
     def item_changed(self, item_id: int) -> None:
         try:

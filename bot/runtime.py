@@ -9,6 +9,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
@@ -16,14 +17,15 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from borker.config import Settings
-from borker.db import create_db_engine, migrate, session_factory
+from borker.db import create_db_engine, migrate, session_factory, unit_of_work
 from borker.errors import BorkerError, IllegalTransition
 from borker.generation import DraftGenerator
 from borker.lifecycle import StaleItem
 from borker.models import utcnow
 from borker.postiz import PostizClient
+from borker.scheduling_config import workspace_zone
 from borker.workflows import Workflows
-from bot.blocks.content import RenderContext
+from borker.workspace import load_workspace
 from bot.blocks.text import escape, truncate
 from bot.notifier import SlackNotifier
 
@@ -72,11 +74,20 @@ class Runtime:
         except Exception:  # noqa: BLE001 - a failed refresh must not hide the original error
             log.exception("could not refresh the message of item %s", item_id)
 
+    def zone(self) -> ZoneInfo:
+        """The workspace time zone for times shown in Slack (the workspace file's, else BORKER_TIMEZONE)."""
+        return workspace_time_zone(self.sessions, self.settings)
+
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=False)
         if self.workflows.postiz is not None:
             self.workflows.postiz.close()
         self.engine.dispose()
+
+
+def workspace_time_zone(sessions: sessionmaker[Session], settings: Settings) -> ZoneInfo:
+    with unit_of_work(sessions) as session:
+        return workspace_zone(load_workspace(session), settings.zone)
 
 
 def describe_error(exc: BaseException) -> str:
@@ -106,7 +117,8 @@ def build_runtime(
         client=client,
         sessions=sessions,
         channel=settings.review_channel,
-        context=RenderContext(zone=settings.zone, postiz_frontend_url=settings.postiz_frontend_url),
+        postiz_frontend_url=settings.postiz_frontend_url,
+        zone=lambda: workspace_time_zone(sessions, settings),
     )
 
     postiz = None

@@ -71,7 +71,7 @@ def daily_job(runtime: Runtime) -> None:
 def process_job(runtime: Runtime) -> None:
     report = runtime.workflows.process_approved()
     if report.scheduled or report.failed or report.error or report.deferred:
-        runtime.notifier.announce_markup(process_summary(report, runtime.settings.zone))
+        runtime.notifier.announce_markup(process_summary(report, runtime.zone()))
 
 
 def reconcile_job(runtime: Runtime) -> None:

@@ -164,15 +164,26 @@ def test_repeated_process_and_double_clicks(stack: LoopbackStack) -> None:
     assert times[1] - times[0] >= timedelta(minutes=60)
 
 
-def test_llm_markup_is_escaped(stack: LoopbackStack) -> None:
+def test_llm_markup_is_inert(stack: LoopbackStack) -> None:
     assert stack.openai is not None
-    stack.openai.script(draft_json("Big news <!channel> read <https://evil.example|our docs> & more"))
+    text = "Big news <!channel> read <https://evil.example|our docs> & *more*"
+    stack.openai.script(draft_json(text))
     item = stack.generate("x", "launch")
-    blocks = all_text(stack.message_of(item.id).blocks)
-    assert "<!channel>" not in blocks
-    assert "&lt;!channel&gt;" in blocks
-    assert "&lt;https://evil.example|our docs&gt; &amp; more" in blocks
+    blocks = stack.message_of(item.id).blocks
+    # The post text is a plain_text object, which Slack never parses for
+    # mentions, links or formatting; every mrkdwn block must be escaped.
+    body = [block["text"] for block in blocks if block["type"] == "section" and block["text"]["type"] == "plain_text"]
+    assert [part["text"] for part in body] == [text]
+    mrkdwn = " ".join(
+        element["text"]
+        for block in blocks
+        for element in ([block["text"]] if block["type"] == "section" else block.get("elements", []))
+        if element.get("type") == "mrkdwn"
+    )
+    assert "<!channel>" not in mrkdwn
+    assert "<https://evil.example" not in mrkdwn
     assert "<!channel>" not in stack.message_of(item.id).text
+    assert "&lt;!channel&gt;" in stack.message_of(item.id).text
 
 
 def test_over_limit_draft_cannot_be_approved(stack: LoopbackStack) -> None:
@@ -208,7 +219,7 @@ def test_edit_modal_validates_and_saves(stack: LoopbackStack) -> None:
     assert response.status_code == 200
     edited = stack.wait_for_item(item.id, lambda current: current.text == "Edited & shorter", what="edit")
     assert edited.audit[-1].reason == "text edited"
-    assert "Edited &amp; shorter" in all_text(stack.message_of(item.id).blocks)
+    assert "Edited & shorter" in all_text(stack.message_of(item.id).blocks)
 
 
 def test_stale_click_refreshes_message(stack: LoopbackStack) -> None:

@@ -197,3 +197,31 @@ def test_calendar_command_lists_slots(stack: LoopbackStack) -> None:
     assert len(lines) == 4
     assert reply.count("pending review") == 3
     assert "no draft yet" not in reply
+
+
+def test_reimported_plan_replaces_empty_slots(stack: LoopbackStack) -> None:
+    day = today_name()
+    data = workspace()
+    data["calendar"]["slots"] = [{"weekday": day, "platform": "x", "content_type": "x-post"}]
+    stack.configure_workspace(data)
+    stack.runtime.workflows.content.plan_week(day=stack.runtime.workflows.content.today())
+
+    data["calendar"]["slots"] = [
+        {"weekday": day, "platform": "linkedin", "content_type": "linkedin-post"},
+        {"weekday": day, "platform": "farcaster", "content_type": "farcaster-cast"},
+    ]
+    stack.configure_workspace(data)
+    report = stack.runtime.workflows.run_daily(actor="U0REVIEWER")
+    assert len(report.generated) + len(report.flagged) == 2
+    types = sorted(stack.item(item_id).content_type for item_id in stack.item_ids())
+    assert types == ["farcaster-cast", "linkedin-post"]
+
+
+def test_times_shown_in_workspace_zone(stack: LoopbackStack) -> None:
+    stack.configure_workspace({"timezone": "Asia/Tokyo"})
+    item = stack.generate("x", "tokyo time")
+    stack.click(item.id, ActionId.APPROVE)
+    stack.wait_for_status(item.id, S.APPROVED)
+    stack.runtime.workflows.process_approved()
+    stack.wait_for_status(item.id, S.SCHEDULED)
+    assert "JST" in json.dumps(stack.message_of(item.id).blocks)

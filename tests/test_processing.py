@@ -194,3 +194,14 @@ def test_expired_plan_is_replanned(stack: LoopbackStack) -> None:
     assert scheduled_id == item_id
     assert when > datetime.now(timezone.utc)
     assert stack.postiz.create_count == 1
+
+
+def test_read_429_defers_creates(stack: LoopbackStack) -> None:
+    item_id = approve(stack, "x", "read limited")
+    stack.postiz.fail_next(429, {"statusCode": 429}, headers={"Retry-After": "600"})
+    first = stack.runtime.workflows.process_approved()
+    assert first.deferred == [item_id]
+    assert first.error is None
+    again = stack.runtime.workflows.process_approved()
+    assert again.deferred == [item_id]
+    assert create_requests(stack) == []

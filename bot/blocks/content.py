@@ -78,6 +78,10 @@ def _section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": truncate_markup(text, SECTION_TEXT_MAX)}}
 
 
+def _plain_section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "plain_text", "text": text[:SECTION_TEXT_MAX], "emoji": True}}
+
+
 def _web_url(url: str | None) -> str | None:
     """Return ``url`` if it is an http(s) link that fits a button, else None."""
     if url and url.startswith(("https://", "http://")) and len(url) <= BUTTON_URL_MAX:
@@ -97,7 +101,9 @@ def render_item(item: ContentItem, decision: AuditEntry | None, context: RenderC
     ]
     if item.text:
         pieces = chunks(item.text)
-        blocks.extend(_section(escape(piece) or " ") for piece in pieces[:MAX_TEXT_SECTIONS])
+        # Plain text shows the post exactly as it will be published: Slack applies
+        # no formatting (a *word* stays in asterisks) and resolves no mentions.
+        blocks.extend(_plain_section(piece or " ") for piece in pieces[:MAX_TEXT_SECTIONS])
         if len(pieces) > MAX_TEXT_SECTIONS:
             blocks.append(_context(f"… the text goes on for {len(item.text):,} characters; open Edit to see all of it."))
         measure = f" · {check.length}/{check.limit} {check.unit}"

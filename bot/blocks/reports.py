@@ -65,9 +65,13 @@ def daily_summary(report: DailyReport) -> str:
     if report.blocked:
         return ":x: Daily generation did not run:\n" + "\n".join(f"• {escape(line)}" for line in report.blocked)
     total = len(report.generated) + len(report.flagged)
-    lines = [f"*Daily generation for {report.day:%a %-d %b}:* complete: {total} items generated"
-             + (f", {len(report.flagged)} flagged for an edit" if report.flagged else "")
-             + (f", {len(report.failed)} failed" if report.failed else "") + "."]
+    outcome = "complete" if total or not (report.failed or report.skipped) else "nothing generated"
+    headline = f"*Daily generation for {report.day:%a %-d %b}:* {outcome}: {_count(total, 'item')} generated"
+    if report.flagged:
+        headline += f" ({len(report.flagged)} of them flagged for an edit)"
+    if report.failed:
+        headline += f", {len(report.failed)} failed"
+    lines = [headline + "."]
     lines += [f"• #{item_id} failed: {escape(reason)}" for item_id, reason in report.failed]
     lines += [f"• {escape(reason)}" for reason in report.skipped]
     return "\n".join(lines)
@@ -94,6 +98,10 @@ def calendar_summary(rows: list[tuple[CalendarEntry, ContentItem | None]]) -> st
     return "\n".join(lines)
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def status_summary(counts: dict[ContentStatus, int], checks: list[str]) -> str:
     parts = [f"{STATUS_LABELS[status]}: {counts.get(status, 0)}" for status in ContentStatus]
     lines = ["*Borker status*", " · ".join(parts)]
@@ -108,9 +116,12 @@ def queue_summary(items: list[ContentItem], total: int, zone: ZoneInfo) -> str:
     for item in items:
         label = Platform(item.platform).label
         when = f" · {local_time(item.scheduled_at, zone)}" if item.scheduled_at else ""
+        summary = item.text.replace(chr(10), " ") or item.topic
+        if item.status == ContentStatus.FAILED and item.failure_reason:
+            summary = item.failure_reason
         lines.append(
             f"• #{item.id} {label} · {STATUS_LABELS[ContentStatus(item.status)]}{when}: "
-            f"{escape(truncate(item.text.replace(chr(10), ' '), 80))}"
+            f"{escape(truncate(summary, 80))}"
         )
     if total > len(items):
         lines.append(f"… and {total - len(items)} more.")

@@ -47,7 +47,6 @@ def parse_generate(arguments: list[str]) -> GenerateRequest | str:
 
 def register(app: App, runtime: Runtime) -> None:
     workflows = runtime.workflows
-    zone = runtime.settings.zone
 
     def reply_with(respond: Respond):  # type: ignore[no-untyped-def]
         return lambda text: respond(text=text, response_type="ephemeral")
@@ -81,14 +80,14 @@ def register(app: App, runtime: Runtime) -> None:
             dry_run = "--dry-run" in options
             ack(text="Planning approved items (dry run)…" if dry_run else "Processing approved items…")
             runtime.submit(
-                lambda: process_summary(workflows.process_approved(actor=user, dry_run=dry_run), zone),
+                lambda: process_summary(workflows.process_approved(actor=user, dry_run=dry_run), runtime.zone()),
                 reply_with(respond),
             )
         elif subcommand == "status":
             ack(text=status_summary(workflows.counts_by_status(), [check.line for check in workflows.preflight()]))
         elif subcommand == "queue":
             items, total = workflows.queue()
-            ack(text=queue_summary(items, total, zone))
+            ack(text=queue_summary(items, total, runtime.zone()))
         elif subcommand == "calendar":
             ack(text="Laying out the calendar…")
             runtime.submit(lambda: calendar_summary(workflows.calendar()), reply_with(respond))

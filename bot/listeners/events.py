@@ -23,6 +23,6 @@ def register(app: App, runtime: Runtime) -> None:
             queue=queue,
             total=total,
             checks=[check.line for check in runtime.workflows.preflight()],
-            zone=runtime.settings.zone,
+            zone=runtime.zone(),
         )
         client.views_publish(user_id=event["user"], view=view)
