@@ -627,8 +627,9 @@ class _Planner:
         if found is None:
             return Unplanned(
                 request.item_id,
-                f"no free time in the next {self.config.max_weeks} weeks: "
-                "widen the posting windows or days, or raise the daily cap",
+                f"no free time in the next {self.config.max_weeks} weeks: widen the posting windows or days, "
+                f"raise the daily cap, or check that the windows are not all in {platform.label}'s quiet hours "
+                "(hours whose weight is 0, by default 00:00-06:00)",
             )
 
         week, index, at, day = found

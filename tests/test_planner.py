@@ -349,9 +349,10 @@ def test_no_free_time_unplanned() -> None:
     )
     assert isinstance(results[1], Planned)
     assert isinstance(results[2], Unplanned)
-    assert results[2].reason == (
-        "no free time in the next 2 weeks: widen the posting windows or days, or raise the daily cap"
+    assert results[2].reason.startswith(
+        "no free time in the next 2 weeks: widen the posting windows or days, raise the daily cap"
     )
+    assert "quiet hours" in results[2].reason
 
 
 def test_zero_weight_outside_windows_unplanned() -> None:
