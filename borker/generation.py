@@ -561,10 +561,10 @@ class DraftGenerator:
             detail = _server_message(error)
             if error.status_code >= 500:
                 return GenerationFailed(
-                    f"{server} failed with HTTP {error.status_code}{retried}: {detail}. Try again later."
+                    f"{server} failed with HTTP {error.status_code}{retried}: {detail.rstrip('.')}. Try again later."
                 )
             return GenerationFailed(
-                f"{server} rejected the request with HTTP {error.status_code}: {detail}. "
+                f"{server} rejected the request with HTTP {error.status_code}: {detail.rstrip('.')}. "
                 f"Check that model '{self.model}' (BORKER_LLM_MODEL) supports chat completions."
             )
         return GenerationFailed(f"{server} returned a response that Borker could not read: {error.message}")
