@@ -225,3 +225,12 @@ def test_times_shown_in_workspace_zone(stack: LoopbackStack) -> None:
     stack.runtime.workflows.process_approved()
     stack.wait_for_status(item.id, S.SCHEDULED)
     assert "JST" in json.dumps(stack.message_of(item.id).blocks)
+
+
+def test_settings_command_summarises(stack: LoopbackStack) -> None:
+    stack.configure_workspace(workspace(timezone="Europe/Berlin", auto_approval=True))
+    reply = stack.user.command("settings").text
+    assert "Time zone: Europe/Berlin · daily generation at 06:00" in reply
+    assert "Approval: auto-approval" in reply
+    assert "Topic pools: 2 pools with 3 topics" in reply
+    assert "borker workspace import workspace.yml" in reply

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from borker.content import DailyReport
 from borker.models import CalendarEntry, ContentItem, ContentStatus, Platform
 from borker.processing import ProcessReport
+from borker.workspace import WorkspaceConfig
 from bot.blocks.content import STATUS_LABELS
 from bot.blocks.text import escape, local_time, truncate
 
@@ -17,6 +18,7 @@ HELP_TEXT = """*Borker* drafts posts, you approve them here, and Postiz publishe
 • `/borker process --dry-run`: show the times Process Approved would pick, without sending anything
 • `/borker queue`: list items waiting for review, approved, scheduled or failed
 • `/borker calendar`: the calendar slots of the next 7 days and their drafts
+• `/borker settings`: the workspace settings and how to change them
 • `/borker status`: counts by status and configuration checks
 • `/borker help`: this message"""
 
@@ -95,6 +97,24 @@ def calendar_summary(rows: list[tuple[CalendarEntry, ContentItem | None]]) -> st
         else:
             filled = f"#{item.id} {STATUS_LABELS[ContentStatus(item.status)].lower()}: {escape(truncate(item.topic, 60))}"
         lines.append(f"• {when} · {slot} · {filled}")
+    return "\n".join(lines)
+
+
+def settings_summary(workspace: WorkspaceConfig, zone: ZoneInfo) -> str:
+    """The workspace settings that matter day to day, and where to change them."""
+    topics = sum(len(pool.topics) for pool in workspace.topic_pools)
+    scheduling = workspace.scheduling
+    lines = [
+        "*Workspace settings*",
+        f"• Time zone: {zone.key} · daily generation at {workspace.daily_run_time}",
+        f"• Approval: {'auto-approval' if workspace.auto_approval else 'manual review'}",
+        f"• Brand voice: {escape(workspace.brand.name) if workspace.brand.configured else 'not configured'}",
+        f"• Topic pools: {_count(len(workspace.topic_pools), 'pool')} with {_count(topics, 'topic')}",
+        f"• Calendar: {_count(len(workspace.calendar.slots), 'slot')} a week",
+        f"• Posting: {', '.join(scheduling.days)} within {', '.join(scheduling.windows)}",
+        "Change them in the workspace file: `borker workspace export > workspace.yml`, edit it, then "
+        "`borker workspace import workspace.yml`.",
+    ]
     return "\n".join(lines)
 
 

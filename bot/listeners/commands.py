@@ -11,6 +11,7 @@ from borker.models import Platform
 from bot.blocks.reports import (
     HELP_TEXT,
     calendar_summary,
+    settings_summary,
     daily_summary,
     process_summary,
     queue_summary,
@@ -91,6 +92,8 @@ def register(app: App, runtime: Runtime) -> None:
         elif subcommand == "calendar":
             ack(text="Laying out the calendar…")
             runtime.submit(lambda: calendar_summary(workflows.calendar()), reply_with(respond))
+        elif subcommand == "settings":
+            ack(text=settings_summary(workflows.content.workspace(), runtime.zone()))
         elif subcommand == "help":
             ack(text=HELP_TEXT)
         else:
