@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -42,6 +42,7 @@ from borker.postiz import (
 from borker.preflight import PreflightCheck, run_preflight
 from borker.processing import (
     CLAIM_DURATION,
+    LOOKUP_MARGIN,
     POSTIZ_NOT_CONFIGURED,
     ApprovedProcessor,
     ProcessReport,
@@ -51,9 +52,6 @@ from borker.rate_budget import PostizBudget
 log = logging.getLogger(__name__)
 
 S = ContentStatus
-# Postiz reports publication by publishDate; list a margin around Borker's
-# own time in case the instance shifts stored times (a known self-hosted fault).
-SYNC_WINDOW_MARGIN = timedelta(days=2)
 
 
 @dataclass
@@ -239,7 +237,7 @@ class Workflows:
 
     def _postiz_post(self, post_id: str, around: datetime) -> PostizPost | None:
         assert self.postiz is not None
-        posts = self.postiz.list_posts(start=around - SYNC_WINDOW_MARGIN, end=around + SYNC_WINDOW_MARGIN)
+        posts = self.postiz.list_posts(start=around - LOOKUP_MARGIN, end=around + LOOKUP_MARGIN)
         return next((post for post in posts if post.id == post_id), None)
 
     def _release_and_apply(self, item_id: int, post: PostizPost) -> None:
@@ -291,7 +289,7 @@ class Workflows:
             targets = {item.postiz_id: item.id for item in items if item.postiz_id}
         if not window or not targets:
             return report
-        posts = self.postiz.list_posts(start=min(window) - SYNC_WINDOW_MARGIN, end=max(window) + SYNC_WINDOW_MARGIN)
+        posts = self.postiz.list_posts(start=min(window) - LOOKUP_MARGIN, end=max(window) + LOOKUP_MARGIN)
         seen = set()
         for post in posts:
             item_id = targets.get(post.id)
