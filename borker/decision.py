@@ -31,7 +31,7 @@ BATCH_POOL_PENALTY = 0.5
 
 @dataclass(frozen=True)
 class SlotDemand:
-    """What one slot needs from the engine: optionally a bound pool."""
+    """A slot's request to the engine: optionally the pool it is bound to."""
 
     pool: str | None = None
 

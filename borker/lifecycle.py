@@ -3,7 +3,7 @@
 Every change goes through ``transition``, which applies it with a conditional
 UPDATE (compare-and-set on status and version). Two concurrent clicks, or two
 replicas running the same job, therefore change an item at most once: the
-loser sees ``StaleItem`` and leaves the item alone.
+loser gets ``StaleItem`` and leaves the item alone.
 """
 
 from __future__ import annotations

@@ -104,8 +104,8 @@ class ContentItem(TimestampMixin, Base):
     problem: Mapped[str | None] = mapped_column(Text)
     slack_channel: Mapped[str | None] = mapped_column(String(32))
     slack_ts: Mapped[str | None] = mapped_column(String(32))
-    # The item version that the Slack message shows; behind ``version`` when an
-    # update failed, so the message-repair job knows which messages to redo.
+    # The item version that the Slack message shows. It lags behind ``version``
+    # after a failed update, which is how the message-repair job finds messages to redo.
     slack_synced_version: Mapped[int | None] = mapped_column(Integer)
     # When the item was first approved; Process Approved plans items in this order.
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

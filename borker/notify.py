@@ -1,4 +1,4 @@
-"""The interface through which the core tells the front end that something changed.
+"""The interface through which the core notifies the front end of changes.
 
 The core never imports Slack code; the Slack front end implements ``Notifier``.
 """

@@ -427,7 +427,7 @@ class PostizClient:
                 response = self._http.request(method, path, params=params, json=json_body)
             except httpx.TimeoutException as exc:
                 raise PostizTimeout(
-                    f"Postiz did not answer within {self.timeout:g} s at {self.base_url}: "
+                    f"Postiz did not respond within {self.timeout:g} s at {self.base_url}: "
                     "check POSTIZ_API_URL and that Postiz is running"
                 ) from exc
             except httpx.TransportError as exc:
@@ -680,7 +680,7 @@ def _parse_retry_after(value: str | None) -> int:
 
 
 def _retry_delay(response: httpx.Response) -> float | None:
-    """Return the wait before retrying a 502/503/504, or None when Retry-After asks for too long."""
+    """Return the wait before retrying a 502/503/504, or None when Retry-After requests too long a wait."""
     header = response.headers.get("Retry-After")
     if header is None:
         return _RETRY_DELAY_SECONDS

@@ -288,8 +288,9 @@ def parse_workspace_data(data: dict[str, Any]) -> WorkspaceConfig:
         config = WorkspaceConfig.model_validate(data)
     except ValidationError as exc:
         raise InvalidWorkspaceConfig([_describe(error) for error in exc.errors()]) from None
-    # The planner checks combinations a field cannot see, such as a window with
-    # no time on the grid; asking it now keeps such files out of the database.
+    # The planner checks combinations that no single field shows, such as a window
+    # with no time on the grid. Building its configuration now keeps such files out
+    # of the database.
     from borker.scheduling_config import planner_config
 
     try:

@@ -51,11 +51,13 @@ class LoopbackStack:
         self._tmp = tempfile.TemporaryDirectory(prefix="borker-")
         self.database_url = database_url or f"sqlite:///{Path(self._tmp.name) / 'borker.db'}"
         self.webhook_token = secrets.token_urlsafe(24)
+
         self.slack = SlackStandin().start()
         self.postiz = PostizStandin(api_key=POSTIZ_KEY).start()
         # The stand-in serves the public preview pages itself, so badge links open.
         self.postiz.frontend_url = self.postiz.url
         self.openai: OpenAIStandin | None = None if use_real_openai else OpenAIStandin().start()
+
         overrides: dict[str, Any] = {
             "SLACK_BOT_TOKEN": "xoxb-loopback",
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
@@ -77,6 +79,7 @@ class LoopbackStack:
             if os.environ.get("OPENAI_BASE_URL"):
                 overrides["OPENAI_BASE_URL"] = os.environ["OPENAI_BASE_URL"]
         overrides.update(setting_overrides)
+
         self.settings: Settings = load_settings(**overrides)
         self.runtime: Runtime = build_runtime(self.settings, clock=clock)
         self.server = BackgroundServer(build_web_app(self.runtime, run_scheduler=run_scheduler)).start()

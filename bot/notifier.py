@@ -30,7 +30,7 @@ REPAIR_BATCH = 50
 
 
 def explain_slack_error(code: str, channel: str) -> str:
-    """One plain sentence for a Slack Web API error code, with the fix."""
+    """Explain a Slack Web API error code in one plain sentence, with the fix."""
     explanations = {
         "not_in_channel": f"Borker is not a member of the review channel <#{channel}>: invite it with `/invite @Borker`.",
         "channel_not_found": (

@@ -75,7 +75,7 @@ class Runtime:
             log.exception("could not refresh the message of item %s", item_id)
 
     def zone(self) -> ZoneInfo:
-        """The workspace time zone for times shown in Slack (the workspace file's, else BORKER_TIMEZONE)."""
+        """Return the workspace time zone for times shown in Slack (the workspace file's, else BORKER_TIMEZONE)."""
         return workspace_time_zone(self.sessions, self.settings)
 
     def close(self) -> None:

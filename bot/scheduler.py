@@ -26,8 +26,8 @@ def build_scheduler(runtime: Runtime) -> BackgroundScheduler:
     # Borker after importing a workspace file that changes them.
     run_at = time.fromisoformat(workspace.daily_run_time)
     scheduler = BackgroundScheduler(timezone=zone)
-    # One instance at a time, and missed runs collapse into one: each job asks
-    # the database what is due, so running late never loses work.
+    # One instance at a time, and missed runs collapse into one. Each job reads
+    # what is due from the database, so running late never loses work.
     job_options = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 3600}
     scheduler.add_job(
         weekly_job, "cron", day_of_week="sun", hour=12, args=[runtime], id=WEEKLY, **job_options,

@@ -533,7 +533,7 @@ def test_timeout_raises_postiz_timeout(api: respx.MockRouter, client: PostizClie
         client.list_integrations()
 
     assert str(caught.value) == (
-        f"Postiz did not answer within 15 s at {BASE_URL}: check POSTIZ_API_URL and that Postiz is running"
+        f"Postiz did not respond within 15 s at {BASE_URL}: check POSTIZ_API_URL and that Postiz is running"
     )
     assert route.call_count == 1
 

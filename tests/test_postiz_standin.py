@@ -712,5 +712,5 @@ def test_injected_delay_times_out(standin: PostizStandin) -> None:
     standin.delay_next(1.0)
 
     with PostizClient(base_url=standin.base_url, api_key=API_KEY, timeout=0.2) as impatient:
-        with pytest.raises(PostizTimeout, match="did not answer within 0.2 s"):
+        with pytest.raises(PostizTimeout, match="did not respond within 0.2 s"):
             impatient.is_connected()

@@ -72,7 +72,7 @@ def _parse_body(raw: str, content_type: str) -> dict[str, Any]:
 
 
 class SlackStandin(LoopbackServer):
-    """Answers the Web API methods Borker uses and records every call."""
+    """Stand-in that responds to the Web API methods Borker uses and records every call."""
 
     def __init__(self, port: int = 0) -> None:
         super().__init__(_SlackHandler, port)

@@ -29,7 +29,7 @@ def edit_modal(item: ContentItem) -> dict[str, Any]:
                     "type": "plain_text_input",
                     "action_id": EDIT_ACTION,
                     "multiline": True,
-                    # A plain_text_input holds at most 3000 characters, which covers
+                    # A plain_text_input accepts at most 3000 characters, which covers
                     # every single post Borker drafts (LinkedIn's limit is 3000).
                     "max_length": SECTION_TEXT_MAX,
                     "initial_value": item.text[:SECTION_TEXT_MAX],

@@ -80,7 +80,7 @@ def daily_summary(report: DailyReport) -> str:
 
 
 def calendar_summary(rows: list[tuple[CalendarEntry, ContentItem | None]]) -> str:
-    """The coming days' calendar slots and the draft that fills each, if any."""
+    """Summarise the coming days' calendar slots and the draft that fills each, if any."""
     if not rows:
         return (
             "The calendar is empty for the next 7 days: add slots under `calendar.slots` in the workspace "
@@ -101,7 +101,7 @@ def calendar_summary(rows: list[tuple[CalendarEntry, ContentItem | None]]) -> st
 
 
 def settings_summary(workspace: WorkspaceConfig, zone: ZoneInfo) -> str:
-    """The workspace settings that matter day to day, and where to change them."""
+    """Summarise the workspace settings that matter day to day, and where to change them."""
     topics = sum(len(pool.topics) for pool in workspace.topic_pools)
     scheduling = workspace.scheduling
     lines = [

@@ -11,10 +11,10 @@ from borker.models import Platform
 from bot.blocks.reports import (
     HELP_TEXT,
     calendar_summary,
-    settings_summary,
     daily_summary,
     process_summary,
     queue_summary,
+    settings_summary,
     status_summary,
 )
 from bot.blocks.text import escape
